@@ -1,0 +1,1 @@
+export { main, buildProgram, UsageError } from './main.js';

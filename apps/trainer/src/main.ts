@@ -1,0 +1,46 @@
+/**
+ * The `rlflow` command line: one program, one file per subcommand under `commands/`.
+ * Exit codes: 0 success, 1 a failure while running, 2 a usage error (unknown subcommand or option).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands/index.js';
+
+export const version = (): string => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+};
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const buildProgram = (): Command => {
+  const program = new Command('rlflow')
+    .description('Reinforcement-learning post-training of vision-language policies (ACPO, APO and baselines) on TensorFlow.js')
+    .version(version(), '-v, --version')
+    .showHelpAfterError('(run rlflow --help for the list of commands)')
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+};
+
+/** Runs the command line and resolves to the process exit code. */
+export const main = async (argv: readonly string[]): Promise<number> => {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`rlflow: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`rlflow: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+};

@@ -1,0 +1,68 @@
+/**
+ * Boundary helpers: decode external input with io-ts into an Either whose error lists each
+ * failing field by its dotted path, and write files atomically (temporary name, then rename).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type * as t from 'io-ts';
+
+export class DecodeError extends Error {
+  readonly _tag = 'DecodeError' as const;
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${source}: ${problems.join('; ')}`);
+    this.name = 'DecodeError';
+  }
+}
+
+const describe = (u: unknown): string => {
+  if (u === undefined) return 'nothing';
+  const json = JSON.stringify(u);
+  return json === undefined ? String(u) : json.length > 80 ? `${json.slice(0, 77)}...` : json;
+};
+
+/** One line per failing field: `path.to.field: expected T, found V`. */
+export const formatValidationErrors = (errors: t.Errors): string[] => {
+  const lines = errors.map((error) => {
+    const keys = error.context
+      .slice(1)
+      .map((entry) => entry.key)
+      .filter((key) => key !== '');
+    const path = keys.length === 0 ? '(root)' : keys.join('.');
+    const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value';
+    return error.message ?? `${path}: expected ${expected}, found ${describe(error.value)}`;
+  });
+  return [...new Set(lines)];
+};
+
+export const decodeWith =
+  <A, O>(codec: t.Type<A, O, unknown>, source: string) =>
+  (input: unknown): E.Either<DecodeError, A> =>
+    pipe(
+      codec.decode(input),
+      E.mapLeft((errors) => new DecodeError(source, formatValidationErrors(errors))),
+    );
+
+/** Writes `data` to `path` through a temporary file in the same directory and a rename. */
+export const writeFileAtomic = async (path: string, data: string | Uint8Array): Promise<void> => {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+};

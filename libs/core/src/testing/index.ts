@@ -1,0 +1,3 @@
+export * from './vectors.js';
+export * from './close.js';
+export * from './golden.js';
