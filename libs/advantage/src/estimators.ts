@@ -1,0 +1,50 @@
+/**
+ * The registry of outcome-advantage estimators (ALGORITHMS.md §1), keyed by the name a config
+ * uses, in the manner of verl's `core_algos.py`:
+ *
+ *   grpo                  A_i = (r_i − mean_g r) / (std_g r + eps)
+ *   drgrpo                A_i = r_i − mean_g r
+ *   rloo                  A_i = r_i − (Σ_g r − r_i)/(n − 1)
+ *   reinforcepp_baseline  a_i = r_i − mean_g r, whitened over the batch's tokens
+ *
+ * `eps` is read by grpo and reinforcepp_baseline; drgrpo and rloo have no parameters.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { StageError } from '@rlflow/core';
+import { drgrpo } from './drgrpo.js';
+import { grpo } from './grpo.js';
+import type { AdvantageKernel } from './kernel.js';
+import { reinforceppBaseline } from './reinforcepp-baseline.js';
+import { rloo } from './rloo.js';
+
+export const advantageEstimatorNames = ['grpo', 'drgrpo', 'rloo', 'reinforcepp_baseline'] as const;
+export type AdvantageEstimatorName = (typeof advantageEstimatorNames)[number];
+
+export interface AdvantageEstimatorParams {
+  readonly eps?: number;
+}
+
+export interface AdvantageEstimator {
+  readonly name: AdvantageEstimatorName;
+  /** True when the kernel reads `lengths` (it whitens over tokens). */
+  readonly needsLengths: boolean;
+  readonly create: (params?: AdvantageEstimatorParams) => AdvantageKernel;
+}
+
+export const advantageEstimators: Readonly<Record<AdvantageEstimatorName, AdvantageEstimator>> = {
+  grpo: { name: 'grpo', needsLengths: false, create: (params = {}) => grpo(params) },
+  drgrpo: { name: 'drgrpo', needsLengths: false, create: () => drgrpo() },
+  rloo: { name: 'rloo', needsLengths: false, create: () => rloo() },
+  reinforcepp_baseline: { name: 'reinforcepp_baseline', needsLengths: true, create: (params = {}) => reinforceppBaseline(params) },
+};
+
+export const isAdvantageEstimatorName = (name: string): name is AdvantageEstimatorName =>
+  (advantageEstimatorNames as readonly string[]).includes(name);
+
+/** The kernel a config string names, or a StageError listing the known names. */
+export const advantageEstimator = (name: string, params: AdvantageEstimatorParams = {}): E.Either<StageError, AdvantageKernel> =>
+  isAdvantageEstimatorName(name)
+    ? E.right(advantageEstimators[name].create(params))
+    : E.left(
+        new StageError('advantage', 'estimator', null, 'invalid', `is "${name}", expected one of ${advantageEstimatorNames.join(', ')}`),
+      );

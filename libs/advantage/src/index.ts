@@ -1,0 +1,16 @@
+export * from './kernel.js';
+export { grpo, GRPO_EPS, type GrpoParams } from './grpo.js';
+export { drgrpo } from './drgrpo.js';
+export { rloo } from './rloo.js';
+export { reinforceppBaseline, REINFORCEPP_EPS, type ReinforceppBaselineParams } from './reinforcepp-baseline.js';
+export * from './estimators.js';
+export * from './advantage-stage.js';
+export * from './split.js';
+export * from './dads.js';
+export * from './stcr.js';
+export * from './overlong.js';
+export * from './operators/estimate-advantages.js';
+export * from './operators/split-by-advantage-sign.js';
+export * from './operators/weight-kl-by-difficulty.js';
+export * from './operators/regularize-long-failures.js';
+export * from './operators/shape-overlong-rewards.js';
