@@ -1,6 +1,11 @@
 /** Every subcommand registers itself on the program; add a command by adding its file here. */
 import type { Command } from 'commander';
+import { registerScore } from './score.js';
+import { registerTasks } from './tasks.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: readonly RegisterCommand[] = [];
+export const commands: readonly RegisterCommand[] = [
+  registerScore,
+  registerTasks,
+];

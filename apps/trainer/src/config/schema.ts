@@ -1,0 +1,192 @@
+/**
+ * The codec of `TrainConfig` (every range written out) and the checks that relate two fields.
+ * `decodeTrainConfig` runs both and reports every problem at once.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import {
+  anyOf,
+  booleanFlag,
+  closed,
+  distinctList,
+  finiteNumber,
+  integerAtLeast,
+  integerIn,
+  nonEmptyString,
+  nullable,
+  numberIn,
+  oneOf,
+  pairOf,
+} from './codecs.js';
+import { ConfigError, formatConfigErrors } from './errors.js';
+import {
+  ADVANTAGE_ESTIMATORS,
+  BACKENDS,
+  CLIP_MODES,
+  KL_ESTIMATORS,
+  LOSS_AGGREGATIONS,
+  LR_SCHEDULES,
+  NORM_CONSTANT_REFERENCES,
+  POLICY_LOSSES,
+  PRESET_NAMES,
+  REUSE_SCHEDULES,
+  TASK_FAMILIES,
+  type TrainConfig,
+} from './types.js';
+
+const families = distinctList(oneOf(TASK_FAMILIES), `a non-empty list of distinct task families (${TASK_FAMILIES.map((f) => JSON.stringify(f)).join(', ')})`);
+const levels = distinctList(integerIn(1, 5), 'a non-empty list of distinct integers in [1, 5]');
+const lossAgg = oneOf(LOSS_AGGREGATIONS);
+
+const algorithm = closed({
+  name: nonEmptyString,
+  advantage: oneOf(ADVANTAGE_ESTIMATORS),
+  advantageEps: numberIn(0, 1, { lo: true }),
+  policyLoss: oneOf(POLICY_LOSSES),
+  lossAgg,
+  normConstant: anyOf(numberIn(0, 1e9, { lo: true }), oneOf(NORM_CONSTANT_REFERENCES)),
+});
+
+const rollout = closed({
+  groupSize: integerAtLeast(2),
+  promptsPerStep: integerAtLeast(1),
+  maxNewTokens: integerIn(1, 4096),
+  temperature: numberIn(0, 10, { lo: true }),
+  topP: numberIn(0, 1, { lo: true }),
+  topK: integerAtLeast(0),
+  maxAttempts: integerAtLeast(1),
+  families,
+  levels,
+  dataset: nullable(nonEmptyString),
+});
+
+const clip = closed({
+  mode: oneOf(CLIP_MODES),
+  epsLow: numberIn(0, 1),
+  epsHigh: numberIn(0, 10),
+  epsLow0: numberIn(0, 1),
+  epsHigh0: numberIn(0, 10),
+  deltaLow: numberIn(0, 1),
+  deltaHigh: numberIn(0, 10),
+  kappa: numberIn(0, 100, { lo: true }),
+  dualClipC: nullable(numberIn(1, 100, { lo: true })),
+});
+
+const kl = closed({
+  coef: numberIn(0, 100),
+  estimator: oneOf(KL_ESTIMATORS),
+  lossAgg,
+});
+
+const curriculum = closed({
+  gate: booleanFlag,
+  tau: finiteNumber,
+  nMax: nullable(integerAtLeast(1)),
+  schedule: oneOf(REUSE_SCHEDULES),
+  kMin: integerIn(1, 64),
+  kMax: integerIn(1, 64),
+  warmupFrac: numberIn(0, 1),
+  adaptive: closed({
+    targetKl: numberIn(0, 10, { lo: true }),
+    targetClipFrac: numberIn(0, 1, { lo: true }),
+  }),
+  miniBatches: integerAtLeast(1),
+});
+
+const apo = closed({
+  dads: booleanFlag,
+  stcr: booleanFlag,
+  stcrBase: numberIn(1, 10, { lo: true }),
+});
+
+const papo = closed({
+  enabled: booleanFlag,
+  gamma: numberIn(0, 10),
+  eta: numberIn(0, 10),
+  maskProb: numberIn(0, 1),
+});
+
+const reward = closed({
+  formatWeight: numberIn(0, 1),
+  overlong: closed({
+    enabled: booleanFlag,
+    maxLen: integerAtLeast(1),
+    bufferLen: integerAtLeast(1),
+    penaltyFactor: numberIn(0, 100),
+  }),
+});
+
+const optimizer = closed({
+  lr: numberIn(0, 1, { lo: true }),
+  weightDecay: numberIn(0, 1),
+  betas: pairOf(numberIn(0, 1, { hi: true }), 'a list of 2 numbers in [0, 1)'),
+  eps: numberIn(0, 1, { lo: true }),
+  warmupSteps: integerAtLeast(0),
+  schedule: oneOf(LR_SCHEDULES),
+  maxGradNorm: nullable(numberIn(0, 1e6, { lo: true })),
+  microBatchTokens: integerAtLeast(1),
+});
+
+const checkpoint = closed({
+  every: integerAtLeast(0),
+  keep: integerAtLeast(1),
+});
+
+const evaluation = closed({
+  every: integerAtLeast(0),
+  problemsPerCell: integerAtLeast(1),
+  families,
+  levels,
+});
+
+const guard = closed({
+  maxNonFiniteInARow: integerAtLeast(1),
+});
+
+export const TrainConfigCodec: t.Type<TrainConfig, TrainConfig, unknown> = closed({
+  preset: nullable(oneOf(PRESET_NAMES)),
+  steps: integerAtLeast(1),
+  seed: integerIn(0, 0xffffffff),
+  backend: oneOf(BACKENDS),
+  init: nonEmptyString,
+  algorithm,
+  rollout,
+  clip,
+  kl,
+  curriculum,
+  apo,
+  papo,
+  reward,
+  optimizer,
+  checkpoint,
+  eval: evaluation,
+  guard,
+});
+
+/** Problems between fields that each decode on their own. */
+export const consistencyProblems = (config: TrainConfig): string[] => {
+  const problems: string[] = [];
+  const { curriculum: cur, rollout: roll, reward: rew } = config;
+  if (cur.kMax < cur.kMin) problems.push(`curriculum.kMax: expected an integer ≥ curriculum.kMin (${cur.kMin}), found ${cur.kMax}`);
+  if (cur.nMax !== null && cur.nMax > roll.groupSize) {
+    problems.push(`curriculum.nMax: expected an integer ≤ rollout.groupSize (${roll.groupSize}) or null, found ${cur.nMax}`);
+  }
+  if (rew.overlong.bufferLen > rew.overlong.maxLen) {
+    problems.push(`reward.overlong.bufferLen: expected an integer ≤ reward.overlong.maxLen (${rew.overlong.maxLen}), found ${rew.overlong.bufferLen}`);
+  }
+  if (rew.overlong.enabled && rew.overlong.maxLen > roll.maxNewTokens) {
+    problems.push(`reward.overlong.maxLen: expected an integer ≤ rollout.maxNewTokens (${roll.maxNewTokens}), found ${rew.overlong.maxLen}`);
+  }
+  if (config.optimizer.warmupSteps > config.steps) {
+    problems.push(`optimizer.warmupSteps: expected an integer ≤ steps (${config.steps}), found ${config.optimizer.warmupSteps}`);
+  }
+  return problems;
+};
+
+/** Decodes a fully merged configuration value: field codecs first, then the cross-field checks. */
+export const decodeTrainConfig = (input: unknown): E.Either<ConfigError, TrainConfig> => {
+  const decoded = TrainConfigCodec.decode(input);
+  if (E.isLeft(decoded)) return E.left(new ConfigError(formatConfigErrors(decoded.left)));
+  const problems = consistencyProblems(decoded.right);
+  return problems.length > 0 ? E.left(new ConfigError(problems)) : E.right(decoded.right);
+};
