@@ -57,6 +57,9 @@ const scoreFile = async (
       return scoreMathVistaOutputFile(input);
     case 'logicvista':
       if (options.dataset === undefined) throw new UsageError('--benchmark logicvista needs --dataset FILE (LogicVista data/dataset.json)');
+      if (input.endsWith('.json')) {
+        throw new UsageError('--benchmark logicvista scores an official *-accuracy-results.csv (raw *-answers.json files need the LLM extractor: rlflow eval)');
+      }
       return scoreLogicVistaResultsFile(input, options.dataset);
     case 'mmmu-pro': {
       const seed = Number(options.seed);

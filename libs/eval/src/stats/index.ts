@@ -1,0 +1,5 @@
+export * from './summary.js';
+export * from './bootstrap.js';
+export * from './curve.js';
+export * from './pass-at-k.js';
+export * from './seeds.js';
