@@ -12,8 +12,7 @@
  *
  * Reference: ALGORITHMS.md §4 (the paper leaves the form open; this definition is the contract).
  */
-import { guarded, inRange, type Check } from '@rlflow/core';
-import { matrixFinite } from './validation.js';
+import { guarded, inRange, matrixFinite, type Check } from '@rlflow/core';
 import { EPS_HIGH_RANGE, EPS_LOW_RANGE, type ClipBoundsKernel } from './bounds.js';
 
 export interface AaacParams {

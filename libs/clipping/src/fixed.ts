@@ -4,8 +4,7 @@
  *
  * Reference: ALGORITHMS.md §4 (`fixed`); Schulman et al. 2017 (PPO); Yu et al. 2025 (DAPO, §3.1).
  */
-import { guarded, inRange } from '@rlflow/core';
-import { matrixFinite } from './validation.js';
+import { guarded, inRange, matrixFinite } from '@rlflow/core';
 import { EPS_HIGH_RANGE, EPS_LOW_RANGE, type ClipBoundsKernel } from './bounds.js';
 
 export interface FixedParams {

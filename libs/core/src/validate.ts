@@ -86,19 +86,23 @@ export const inRange =
 export const matrixFinite =
   (stage: string, field: string, m: Matrix): Check =>
   () => {
-    const i = m.data.findIndex((x) => !Number.isFinite(x));
-    return i < 0
-      ? undefined
-      : new StageError(stage, field, [Math.floor(i / m.cols), i % m.cols], 'not-finite', `is ${m.data[i]}, expected a finite number`);
+    const { data, cols } = m;
+    for (let i = 0; i < data.length; i++) {
+      const x = data[i]!;
+      if (x - x !== 0) return new StageError(stage, field, [Math.floor(i / cols), i % cols], 'not-finite', `is ${x}, expected a finite number`);
+    }
+    return undefined;
   };
 
 export const matrixBinary =
   (stage: string, field: string, m: Matrix): Check =>
   () => {
-    const i = m.data.findIndex((x) => x !== 0 && x !== 1);
-    return i < 0
-      ? undefined
-      : new StageError(stage, field, [Math.floor(i / m.cols), i % m.cols], 'not-binary', `is ${m.data[i]}, expected 0 or 1`);
+    const { data, cols } = m;
+    for (let i = 0; i < data.length; i++) {
+      const x = data[i]!;
+      if (x !== 0 && x !== 1) return new StageError(stage, field, [Math.floor(i / cols), i % cols], 'not-binary', `is ${x}, expected 0 or 1`);
+    }
+    return undefined;
   };
 
 export const sameShape =
