@@ -4,6 +4,9 @@ import { registerEval } from './eval.js';
 import { registerScore } from './score.js';
 import { registerCompare } from './compare.js';
 import { registerTasks } from './tasks.js';
+import { registerSft } from './sft.js';
+import { registerTrain } from './train.js';
+import { registerDemo } from './demo.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -12,4 +15,7 @@ export const commands: readonly RegisterCommand[] = [
   registerScore,
   registerCompare,
   registerTasks,
+  registerSft,
+  registerTrain,
+  registerDemo,
 ];
