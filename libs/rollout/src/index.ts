@@ -30,3 +30,5 @@ export type { LoadedDataset } from './data/collect.js';
 export * from './data/jsonl.js';
 export * from './data/parquet.js';
 export * from './data/load.js';
+
+export * from './stream/index.js';

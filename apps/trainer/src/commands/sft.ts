@@ -1,0 +1,78 @@
+/**
+ * `rlflow sft`: the supervised warm start RL starts from. Trains the built-in model on the
+ * reference solutions of the synthetic suite's train split (levels 1–3 by default), evaluates
+ * it on the held-out split per level and family, and stores the checkpoint with `sft.json`
+ * under `.rlflow-cache/sft/<config hash>/` (or `--out`). A stored warm start with the same
+ * configuration is reused unless `--force`.
+ */
+import type { Command } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
+import { initBackend, isBackendChoice, type BackendChoice } from '@rlflow/policy';
+import { isLevel, LEVELS, type Level } from '@rlflow/rollout';
+import { UsageError } from '../main.js';
+import { defaultSftConfig, ensureSftCheckpoint, formatSftReport, SFT_STEPS } from '../sft/index.js';
+import type { RegisterCommand } from './index.js';
+
+interface SftOptions {
+  readonly out?: string;
+  readonly steps: string;
+  readonly seed: string;
+  readonly backend: string;
+  readonly levels: string;
+  readonly force?: boolean;
+}
+
+const integer = (name: string, text: string, min: number, max: number): number => {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} is ${JSON.stringify(text)}, expected an integer in [${min}, ${max}]`);
+  }
+  return n;
+};
+
+const parseLevels = (text: string): Level[] => {
+  const levels = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => integer('levels', s, 1, 5));
+  if (levels.length === 0) throw new UsageError('--levels is empty');
+  if (new Set(levels).size !== levels.length) throw new UsageError(`--levels ${JSON.stringify(text)} repeats a level`);
+  return levels.filter(isLevel);
+};
+
+const parseBackend = (text: string): BackendChoice => {
+  if (!isBackendChoice(text)) throw new UsageError(`--backend ${JSON.stringify(text)} is not one of auto, wasm, cpu, tensorflow, tensorflow-gpu`);
+  return text;
+};
+
+export const runSft = async (options: SftOptions): Promise<void> => {
+  const config = defaultSftConfig({ steps: integer('steps', options.steps, 1, 1_000_000), seed: integer('seed', options.seed, 0, 2 ** 32 - 1), levels: parseLevels(options.levels) });
+  const backend = parseBackend(options.backend);
+  const info = await initBackend(backend);
+  process.stdout.write(`backend: ${info.reason}\n`);
+  const result = await ensureSftCheckpoint({
+    config,
+    ...(options.out === undefined ? {} : { out: options.out }),
+    force: options.force === true,
+    log: (line) => process.stdout.write(`${line}\n`),
+    progress: process.stdout,
+  });
+  if (E.isLeft(result)) throw result.left;
+  process.stdout.write(formatSftReport(result.right));
+};
+
+export const registerSft: RegisterCommand = (program: Command) => {
+  program
+    .command('sft')
+    .description('train (or reuse) the supervised warm start: the built-in model on reference solutions, evaluated per level on held-out problems')
+    .option('--out <dir>', 'output directory (default: .rlflow-cache/sft/<config hash>)')
+    .option('--steps <n>', 'optimizer steps', String(SFT_STEPS))
+    .option('--seed <n>', 'seed of the initial weights and the training problems', '0')
+    .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
+    .option('--levels <list>', `training levels, comma-separated (of ${LEVELS.join(',')})`, '1,2,3')
+    .option('--force', 'train even when a warm start with this configuration is stored')
+    .action(async (options: SftOptions) => {
+      await runSft(options);
+    });
+};

@@ -1,0 +1,73 @@
+/**
+ * `sft.json`: what a warm start was trained from and how it scored. Written atomically beside
+ * the checkpoint; read back with io-ts, so the cache trusts an entry only when the record
+ * decodes and its hash is the configuration's.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { DecodeError, decodeWith } from '@rlflow/core';
+import type { SuiteEvaluation } from '@rlflow/eval';
+import { FAMILIES, LEVELS, type Family, type Level } from '@rlflow/rollout';
+import { SFT_FORMAT, SftConfigCodec } from './config.js';
+
+export const RECORD_FILE = 'sft.json';
+/** The checkpoint's directory inside an SFT output directory. */
+export const CHECKPOINT_DIR = 'checkpoint';
+
+const StatsProps = { count: t.number, correct: t.number, accuracy: t.number, formatRate: t.number, meanLength: t.number };
+const FamilyCodec = t.keyof(Object.fromEntries(FAMILIES.map((f) => [f, null])) as Record<Family, null>);
+const LevelCodec = t.union(LEVELS.map((l) => t.literal(l)) as unknown as [t.LiteralC<Level>, t.LiteralC<Level>, ...t.LiteralC<Level>[]]);
+
+export const SftEvaluationCodec = t.type({
+  overall: t.type(StatsProps),
+  byLevel: t.array(t.type({ ...StatsProps, level: LevelCodec })),
+  byFamily: t.array(t.type({ ...StatsProps, family: FamilyCodec })),
+  cells: t.array(t.type({ ...StatsProps, family: FamilyCodec, level: LevelCodec })),
+});
+
+export const SftRecordCodec = t.type({
+  format: t.literal(SFT_FORMAT),
+  hash: t.string,
+  config: SftConfigCodec,
+  /** The checkpoint directory, relative to the record's directory. */
+  checkpoint: t.string,
+  /** The backend it was trained on (not part of the hash). */
+  backend: t.string,
+  seconds: t.type({ train: t.number, eval: t.number, total: t.number }),
+  losses: t.array(t.number),
+  /** Held-out accuracy overall and per level / family, keyed by level number and family name. */
+  accuracy: t.type({ overall: t.number, byLevel: t.record(t.string, t.number), byFamily: t.record(t.string, t.number) }),
+  evaluation: SftEvaluationCodec,
+  createdAt: t.string,
+});
+
+export type SftRecord = t.TypeOf<typeof SftRecordCodec>;
+export type SftEvaluation = t.TypeOf<typeof SftEvaluationCodec>;
+
+/** The stored form of a suite evaluation (per-item answers left out). */
+export const storedEvaluation = (evaluation: SuiteEvaluation): SftEvaluation => ({
+  overall: evaluation.overall,
+  byLevel: [...evaluation.byLevel],
+  byFamily: [...evaluation.byFamily],
+  cells: [...evaluation.cells],
+});
+
+export const accuracyOf = (evaluation: SftEvaluation): SftRecord['accuracy'] => ({
+  overall: evaluation.overall.accuracy,
+  byLevel: Object.fromEntries(evaluation.byLevel.map((s) => [String(s.level), s.accuracy])),
+  byFamily: Object.fromEntries(evaluation.byFamily.map((s) => [s.family, s.accuracy])),
+});
+
+/** The record in `dir`, or why there is none usable. */
+export const readSftRecord = async (dir: string): Promise<E.Either<DecodeError, SftRecord>> => {
+  const path = join(dir, RECORD_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    return E.left(new DecodeError(path, [error instanceof Error ? error.message : String(error)]));
+  }
+  return decodeWith(SftRecordCodec, path)(json);
+};

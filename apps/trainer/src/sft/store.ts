@@ -1,0 +1,139 @@
+/**
+ * The SFT warm start as a cached artefact. Its directory — by default
+ * `<cache root>/sft/<config hash>/` — holds `checkpoint/` and `sft.json`. `ensureSftCheckpoint`
+ * returns the stored warm start when its record decodes, names the same hash and configuration,
+ * and its checkpoint manifest checks out; otherwise (missing, unreadable, another
+ * configuration, or `force`) it trains one, evaluates it on the held-out suite and publishes
+ * the directory atomically: everything is written under a temporary sibling, which is then
+ * renamed into place (replacing a stale entry), so a crash never leaves a partial warm start.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { DecodeError, decodeWith, writeFileAtomic, type StageError } from '@rlflow/core';
+import { evaluateOnSuite } from '@rlflow/eval';
+import type { Policy } from '@rlflow/policy';
+import type { ProgressStream } from '../run/index.js';
+import { canonicalJson, defaultSftConfig, SFT_FORMAT, sftConfigHash, SftConfigCodec, type SftConfig } from './config.js';
+import { readPolicyCheckpoint, readPolicyManifest, writePolicyCheckpoint } from './checkpoint.js';
+import { createSftProgress } from './progress.js';
+import { accuracyOf, CHECKPOINT_DIR, readSftRecord, RECORD_FILE, storedEvaluation, type SftRecord } from './record.js';
+import { trainSft } from './train.js';
+
+export interface EnsureSftOptions {
+  /** Default: `defaultSftConfig()`. */
+  readonly config?: SftConfig;
+  /** The output directory; default `<cacheRoot>/sft/<config hash>`. */
+  readonly out?: string;
+  /** Default: `$RLFLOW_CACHE_DIR`, else `.rlflow-cache` in the working directory. */
+  readonly cacheRoot?: string;
+  /** Train even when a matching warm start is stored. */
+  readonly force?: boolean;
+  readonly log?: (line: string) => void;
+  /** Where training progress goes (a bar on a terminal, plain lines otherwise); none when unset. */
+  readonly progress?: ProgressStream;
+}
+
+export interface SftCheckpoint {
+  readonly dir: string;
+  readonly checkpointDir: string;
+  readonly hash: string;
+  readonly record: SftRecord;
+  /** False when the stored warm start was reused. */
+  readonly trained: boolean;
+}
+
+export type SftError = DecodeError | StageError;
+
+export const defaultCacheRoot = (): string => resolve(process.env['RLFLOW_CACHE_DIR'] ?? '.rlflow-cache');
+
+export const sftCacheDir = (hash: string, cacheRoot: string = defaultCacheRoot()): string => join(cacheRoot, 'sft', hash);
+
+/** The stored warm start in `dir` when it was trained from `config`, else why not. */
+export const storedSft = async (dir: string, config: SftConfig): Promise<E.Either<string, SftRecord>> => {
+  const record = await readSftRecord(dir);
+  if (E.isLeft(record)) return E.left(`no usable ${RECORD_FILE} in ${dir} (${record.left.problems.join('; ')})`);
+  const hash = sftConfigHash(config);
+  if (record.right.hash !== hash || canonicalJson(record.right.config) !== canonicalJson(config)) {
+    return E.left(`${dir} holds the warm start of configuration ${record.right.hash}, not ${hash}`);
+  }
+  const manifest = await readPolicyManifest(join(dir, record.right.checkpoint));
+  return E.isLeft(manifest) ? E.left(`the checkpoint in ${dir} is unusable (${manifest.left.message})`) : E.right(record.right);
+};
+
+const exists = async (dir: string): Promise<string[] | null> => readdir(dir).catch(() => null);
+
+/** Renames the finished temporary directory onto `dir`, replacing a previous warm start there. */
+const publish = async (tmp: string, dir: string): Promise<void> => {
+  const previous = await exists(dir);
+  if (previous === null) {
+    await rename(tmp, dir);
+    return;
+  }
+  const old = join(dirname(dir), `.old-${basename(dir)}-${randomBytes(4).toString('hex')}`);
+  await rename(dir, old);
+  await rename(tmp, dir);
+  await rm(old, { recursive: true, force: true });
+};
+
+const train = async (config: SftConfig, hash: string, dir: string, options: EnsureSftOptions): Promise<E.Either<SftError, SftRecord>> => {
+  const started = performance.now();
+  const progress = options.progress === undefined ? undefined : createSftProgress({ totalSteps: config.steps, stream: options.progress });
+  const trained = await trainSft(config, (step) => progress?.update(step)).finally(() => progress?.stop());
+  if (E.isLeft(trained)) return trained;
+  const policy = trained.right.policy;
+  const tmp = join(dirname(dir), `.tmp-${basename(dir)}-${randomBytes(4).toString('hex')}`);
+  try {
+    const evalStarted = performance.now();
+    const evaluation = evaluateOnSuite({ policy, ...config.eval });
+    if (E.isLeft(evaluation)) return evaluation;
+    const evalSeconds = (performance.now() - evalStarted) / 1000;
+    const stored = storedEvaluation(evaluation.right);
+    const record: SftRecord = {
+      format: SFT_FORMAT,
+      hash,
+      config,
+      checkpoint: CHECKPOINT_DIR,
+      backend: tf.getBackend(),
+      seconds: { train: trained.right.seconds, eval: evalSeconds, total: (performance.now() - started) / 1000 },
+      losses: [...trained.right.losses],
+      accuracy: accuracyOf(stored),
+      evaluation: stored,
+      createdAt: new Date().toISOString(),
+    };
+    await writePolicyCheckpoint(join(tmp, CHECKPOINT_DIR), policy);
+    await writeFileAtomic(join(tmp, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    await publish(tmp, dir);
+    return E.right(record);
+  } finally {
+    policy.dispose();
+    await rm(tmp, { recursive: true, force: true });
+  }
+};
+
+/** The warm start for `options.config`: the stored one when it matches, else a freshly trained one. */
+export const ensureSftCheckpoint = async (options: EnsureSftOptions = {}): Promise<E.Either<SftError, SftCheckpoint>> => {
+  const decoded = decodeWith(SftConfigCodec, 'sft config')(SftConfigCodec.encode(options.config ?? defaultSftConfig()));
+  if (E.isLeft(decoded)) return decoded;
+  const config = decoded.right;
+  const hash = sftConfigHash(config);
+  const dir = resolve(options.out ?? sftCacheDir(hash, options.cacheRoot ?? defaultCacheRoot()));
+  const log = options.log ?? (() => undefined);
+  const done = (record: SftRecord, trained: boolean): SftCheckpoint => ({ dir, checkpointDir: join(dir, record.checkpoint), hash, record, trained });
+  if (options.force !== true) {
+    const stored = await storedSft(dir, config);
+    if (E.isRight(stored)) return E.right(done(stored.right, false));
+    log(`sft: ${stored.left}: training it`);
+  }
+  const contents = await exists(dir);
+  if (contents !== null && contents.length > 0 && !contents.includes(RECORD_FILE)) {
+    return E.left(new DecodeError(dir, [`is a non-empty directory without ${RECORD_FILE}; refusing to replace it with a warm start`]));
+  }
+  await mkdir(dirname(dir), { recursive: true });
+  return E.map((record: SftRecord) => done(record, true))(await train(config, hash, dir, options));
+};
+
+/** The policy of a warm start; the caller owns it. */
+export const loadSftPolicy = (checkpoint: Pick<SftCheckpoint, 'checkpointDir'>): Promise<E.Either<DecodeError, Policy>> => readPolicyCheckpoint(checkpoint.checkpointDir);

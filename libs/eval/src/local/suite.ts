@@ -1,0 +1,88 @@
+/**
+ * Held-out accuracy on the synthetic visual-reasoning suite. Cell (family, level) holds
+ * `problemsPerCell` problems of the `test` split drawn with the seed
+ * `deriveSeed(seed, "eval/<family>/<level>")`; all cells are answered greedily (answer.ts) in
+ * shared batches and summarised (stats.ts) overall, per family, per level and per cell. The
+ * same seed gives the same problems and, decoding being greedy, the same figures.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { deriveSeed, StageError, validate, type Check } from '@rlflow/core';
+import { isFamily, isLevel, sampleProblems, type Family, type Level, type Problem } from '@rlflow/rollout';
+import { answerChecks, answerGreedily, type AnswerOptions, type LocalItemResult } from './answer.js';
+import type { LocalEvalPolicy } from './policy.js';
+import { localStats, type LocalStats } from './stats.js';
+
+export interface SuiteEvalOptions extends Omit<AnswerOptions, 'policy'> {
+  readonly policy: LocalEvalPolicy;
+  readonly families: readonly Family[];
+  readonly levels: readonly Level[];
+  readonly problemsPerCell: number;
+}
+
+export interface SuiteItemResult extends LocalItemResult {
+  readonly family: Family;
+  readonly level: Level;
+}
+
+export interface SuiteEvaluation {
+  readonly overall: LocalStats;
+  /** In the order of `families`. */
+  readonly byFamily: ReadonlyArray<LocalStats & { readonly family: Family }>;
+  /** In the order of `levels`. */
+  readonly byLevel: ReadonlyArray<LocalStats & { readonly level: Level }>;
+  /** Family-major, in the order given. */
+  readonly cells: ReadonlyArray<LocalStats & { readonly family: Family; readonly level: Level }>;
+  readonly items: readonly SuiteItemResult[];
+}
+
+const STAGE = 'eval.suite';
+
+const listChecks = (options: SuiteEvalOptions): Check[] => [
+  () => (options.families.length === 0 ? new StageError(STAGE, 'families', null, 'empty', 'is empty') : undefined),
+  () => (options.levels.length === 0 ? new StageError(STAGE, 'levels', null, 'empty', 'is empty') : undefined),
+  () => {
+    const i = options.families.findIndex((f) => !isFamily(f));
+    return i < 0 ? undefined : new StageError(STAGE, 'families', i, 'invalid', `is ${JSON.stringify(options.families[i])}`);
+  },
+  () => {
+    const i = options.levels.findIndex((l) => !isLevel(l));
+    return i < 0 ? undefined : new StageError(STAGE, 'levels', i, 'out-of-range', `is ${options.levels[i]}, expected an integer in [1, 5]`);
+  },
+  () =>
+    Number.isSafeInteger(options.problemsPerCell) && options.problemsPerCell >= 1
+      ? undefined
+      : new StageError(STAGE, 'problemsPerCell', null, 'out-of-range', `is ${options.problemsPerCell}, expected an integer ≥ 1`),
+  ...answerChecks(STAGE, options),
+];
+
+/** The held-out problems of every cell, family-major. */
+export const suiteProblems = (options: Pick<SuiteEvalOptions, 'families' | 'levels' | 'problemsPerCell' | 'seed'>): E.Either<StageError, Problem[]> => {
+  const problems: Problem[] = [];
+  for (const family of options.families) {
+    for (const level of options.levels) {
+      const cell = sampleProblems({ families: [family], levels: [level], split: 'test', seed: deriveSeed(options.seed, `eval/${family}/${level}`), count: options.problemsPerCell });
+      if (E.isLeft(cell)) return cell;
+      problems.push(...cell.right);
+    }
+  }
+  return E.right(problems);
+};
+
+export const evaluateOnSuite = (options: SuiteEvalOptions): E.Either<StageError, SuiteEvaluation> => {
+  const checked = validate(...listChecks(options));
+  if (E.isLeft(checked)) return checked;
+  const problems = suiteProblems(options);
+  if (E.isLeft(problems)) return problems;
+  const answers = answerGreedily(options, problems.right);
+  if (E.isLeft(answers)) return answers;
+  const items: SuiteItemResult[] = answers.right.map((a, i) => ({ ...a, family: problems.right[i]!.family, level: problems.right[i]!.level }));
+  return E.right({
+    overall: localStats(items),
+    byFamily: options.families.map((family) => ({ family, ...localStats(items.filter((i) => i.family === family)) })),
+    byLevel: options.levels.map((level) => ({ level, ...localStats(items.filter((i) => i.level === level)) })),
+    cells: options.families.flatMap((family) =>
+      options.levels.map((level) => ({ family, level, ...localStats(items.filter((i) => i.family === family && i.level === level)) })),
+    ),
+    items,
+  });
+};

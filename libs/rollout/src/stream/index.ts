@@ -1,0 +1,8 @@
+export type { RolloutPolicy } from './policy.js';
+export { takePrompts, encodePrompt, promptInput } from './prompts.js';
+export { rolloutRound, type RolloutGroup, type RoundOptions } from './group.js';
+export { pullRound, roundSeed, type PullOptions } from './pull.js';
+export { collectBatch, type BatchOptions, type BatchCounts, type RolloutBatch, type SeenGroup } from './refill.js';
+export { groupsToBatch } from './to-batch.js';
+export { pullGroups } from './operators/pull-groups.js';
+export { rolloutBatch } from './rollout-batch.js';
