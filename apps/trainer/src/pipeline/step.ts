@@ -11,7 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
 import type { CurriculumState } from '@rlflow/curriculum';
-import { collectBatch, groupsToBatch, problemSource, promptInput, type Family, type Level, type RolloutBatch, type RolloutPolicy } from '@rlflow/rollout';
+import { collectBatch, groupsToBatch, problemSource, promptInput, type Family, type Level, type Problem, type RolloutBatch, type RolloutPolicy } from '@rlflow/rollout';
 import type { Policy, SequenceInput, Trainer } from '@rlflow/policy';
 import type { TrainConfig } from '../config/index.js';
 import type { MetricRow } from '../metrics/index.js';
@@ -47,7 +47,7 @@ const maskedMean = (values: Float64Array, mask: Float64Array): number => {
 export const rolloutStep = (ctx: StepContext, t: number): E.Either<StageError, RolloutBatch> => {
   const { config, policy } = ctx;
   const { rollout, reward } = config;
-  return E.flatMap((source: IterableIterator<import('@rlflow/rollout').Problem>) =>
+  return E.flatMap((source: IterableIterator<Problem>) =>
     collectBatch({
       policy,
       source,
@@ -117,7 +117,6 @@ export const runStep = (ctx: StepContext, state: CurriculumState, t: number): E.
   }
   const updateSeconds = (performance.now() - started) / 1000 - rolloutSeconds;
 
-  const allRewards = rollout.groups.flatMap((g) => Array.from(g.rewards));
   const seenAccuracy = mean(rollout.seen.map((s) => s.passRate));
   const summary: StepSummary = {
     step: t,
@@ -126,7 +125,7 @@ export const runStep = (ctx: StepContext, state: CurriculumState, t: number): E.
     rejectedGroups: rollout.counts.rejected,
     approxKl: outcome.metrics.approxKl,
     clipFrac: outcome.metrics.clipFrac,
-    rewardMean: mean(allRewards),
+    rewardMean: mean(rollout.seen.map((s) => s.meanReward)),
     accuracy: seenAccuracy,
   };
   const positive = shaped?.positive;

@@ -4,25 +4,18 @@
  * stdout is not a terminal (a log file, CI), one plain line every `plainEvery` steps and at the
  * last step.
  */
-import { createRequire } from 'node:module';
+import cliProgress from 'cli-progress';
 import type { MetricRow } from '../metrics/columns.js';
 import { formatDuration, formatMetricValue } from '../metrics/summary.js';
 
-/** The part of cli-progress's SingleBar this module uses (the package ships no types). */
-interface SingleBar {
-  start(total: number, startValue: number, payload: Readonly<Record<string, string>>): void;
-  update(value: number, payload: Readonly<Record<string, string>>): void;
-  stop(): void;
-}
-interface CliProgress {
-  readonly SingleBar: new (options: Readonly<Record<string, unknown>>) => SingleBar;
-}
-const cliProgress = createRequire(import.meta.url)('cli-progress') as CliProgress;
 
 export interface ProgressStream {
   write(text: string): unknown;
   readonly isTTY?: boolean;
 }
+
+/** A stream that says it is a terminal is one of Node's TTY write streams, which the bar draws on. */
+export const isTerminal = (stream: ProgressStream): stream is NodeJS.WriteStream => stream.isTTY === true;
 
 export interface ProgressOptions {
   readonly totalSteps: number;
@@ -75,7 +68,7 @@ export const createProgress = (options: ProgressOptions): Progress => {
   const stream = options.stream ?? process.stdout;
   const now = options.now ?? Date.now;
   const plainEvery = options.plainEvery ?? 10;
-  if (stream.isTTY === true) {
+  if (isTerminal(stream)) {
     const bar = new cliProgress.SingleBar({ stream, format: BAR_FORMAT, etaBuffer: 20, hideCursor: true, barsize: 24 });
     bar.start(options.totalSteps, options.startStep, progressFields({ step: options.startStep }));
     return {

@@ -3,21 +3,11 @@
  * plain line every `plainEvery` steps and at the last step:
  * `sft step 50/150 (33%) | loss 0.614 | 0.57s/step | eta 57.0s`.
  */
-import { createRequire } from 'node:module';
+import cliProgress from 'cli-progress';
 import { formatDuration } from '../metrics/index.js';
-import type { ProgressStream } from '../run/index.js';
+import { isTerminal, type ProgressStream } from '../run/index.js';
 import type { SftStep } from './train.js';
 
-/** The part of cli-progress's SingleBar used here (the package ships no types). */
-interface SingleBar {
-  start(total: number, startValue: number, payload: Readonly<Record<string, string>>): void;
-  update(value: number, payload: Readonly<Record<string, string>>): void;
-  stop(): void;
-}
-interface CliProgress {
-  readonly SingleBar: new (options: Readonly<Record<string, unknown>>) => SingleBar;
-}
-const cliProgress = createRequire(import.meta.url)('cli-progress') as CliProgress;
 
 export interface SftProgress {
   readonly update: (step: SftStep) => void;
@@ -38,7 +28,7 @@ export const formatSftLine = (step: SftStep, totalSteps: number, elapsedSeconds:
 
 export const createSftProgress = (options: SftProgressOptions): SftProgress => {
   const { totalSteps, stream } = options;
-  if (stream.isTTY === true) {
+  if (isTerminal(stream)) {
     const bar = new cliProgress.SingleBar({
       stream,
       format: 'sft {bar} {value}/{total} | ETA {eta_formatted} | loss {loss} | {stepTime}/step',

@@ -35,6 +35,8 @@ export interface BatchCounts {
 export interface SeenGroup {
   readonly promptKey: string;
   readonly passRate: number;
+  /** Mean reward of its responses. */
+  readonly meanReward: number;
   readonly kept: boolean;
 }
 
@@ -56,7 +58,8 @@ export const batchChecks = <P extends PromptItem>(options: BatchOptions<P>) => [
   integerAtLeast(STAGE, 'groupSize', options.groupSize, 1),
 ];
 
-const passRate = (correct: Uint8Array): number => correct.reduce((a, c) => a + c, 0) / Math.max(correct.length, 1);
+const meanOf = (values: ArrayLike<number>): number => Array.from(values).reduce((a, c) => a + c, 0) / Math.max(values.length, 1);
+const passRate = meanOf;
 
 /** Samples rounds until the batch is full, the attempts run out or the source does. */
 export const collectBatch = <P extends PromptItem>(options: BatchOptions<P>): E.Either<StageError, RolloutBatch<P>> => {
@@ -79,7 +82,7 @@ export const collectBatch = <P extends PromptItem>(options: BatchOptions<P>): E.
     for (const group of groups.right) {
       const keep = options.gate(group.rewards);
       if (keep) kept.push(group);
-      seen.push({ promptKey: group.promptKey, passRate: passRate(group.correct), kept: keep });
+      seen.push({ promptKey: group.promptKey, passRate: passRate(group.correct), meanReward: meanOf(group.rewards), kept: keep });
     }
   }
   return E.right({

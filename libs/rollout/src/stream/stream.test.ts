@@ -169,7 +169,11 @@ describe('rolloutBatch', () => {
 
   it('lists every sampled group with its pass rate for the curriculum', () => {
     const batch = unwrap(collectBatch(options({ 1: 1, 2: 4, 3: 2, 5: 3 }).options));
-    expect(batch.seen).toEqual([
+    for (const group of batch.groups) {
+      const seen = batch.seen.find((s) => s.promptKey === group.promptKey)!;
+      expect(seen.meanReward).toBeCloseTo(Array.from(group.rewards).reduce((a, b) => a + b, 0) / group.rewards.length, 12);
+    }
+    expect(batch.seen.map(({ meanReward: _, ...rest }) => rest)).toEqual([
       { promptKey: 'p0', passRate: 0, kept: false },
       { promptKey: 'p1', passRate: 0.25, kept: true },
       { promptKey: 'p2', passRate: 1, kept: false },
