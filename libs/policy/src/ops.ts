@@ -1,0 +1,198 @@
+/**
+ * The model's layers as tensor ops with hand-written gradients, shaped for the wasm backend.
+ *
+ * tfjs-backend-wasm runs a matmul through XNNPACK only when it is a plain 2-D product
+ * (no transpose flags, batch 1); any other form (a transposed operand, a batch of matrices)
+ * falls to a scalar loop that is 10–20× slower. Autodiff of `matMul` produces exactly those
+ * forms (dX = dY·Wᵀ, dW = Xᵀ·dY), and attention is a batch of small matrix products, so:
+ *
+ * - `linear`: y = act(x·W + b) (act ∈ {identity, relu}); backward dX = g·transpose(W),
+ *   dW = transpose(x)·g, db = Σ_rows g with g = dy ⊙ [y > 0] for relu: explicit transposes,
+ *   then plain 2-D products.
+ * - `rmsNorm`: y = g ⊙ x·r with r = (mean(x²) + ε)^(-1/2) (Zhang & Sennrich 2019); backward
+ *   dg = Σ_rows dy ⊙ x·r, dx = r·(dy⊙g − x·r · mean(dy⊙g ⊙ x·r)).
+ * - `attention`: softmax(Q·Kᵀ/√d_h + bias)·V per (sequence, head) (Vaswani et al. 2017 §3.2),
+ *   each batched product written as a depthwise convolution: with the G = batch×heads matrices
+ *   on the channel axis, input [1, M, K, G] and filter [1, K, G, N] give output [1, M, 1, G·N]
+ *   whose (g, n) entry is Σ_k A[g,m,k]·B[g,k,n] — one XNNPACK grouped-GEMM call instead of G
+ *   calls or the scalar loop. Activations are time-major ([S, B, ...]) so that the attention
+ *   output lands in token order without a transpose. Backward (with P the probabilities):
+ *   dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − Σ_j dP⊙P), dQ = dS·K/√d_h, dK = dSᵀ·Q/√d_h.
+ * - `embed`: rows of a table picked by one-hot products (the wasm backend has no gather
+ *   gradient); backward dTable = onehotᵀ·dy.
+ * - `tokenLogProb`: log p_a = z_a − logsumexp(z) for target a; backward dz = dy·(onehot(a) − p).
+ * - `tokenEntropy`: H = −Σ_j p_j log p_j; backward dz_i = −dy·p_i·(log p_i + H).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type Save = (tensors: tf.Tensor[]) => void;
+
+interface Forward {
+  readonly value: tf.Tensor;
+  readonly gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+}
+
+/** An op with a hand-written gradient: `forward(inputs, save)` returns the value and its gradient function. */
+const customOp =
+  (forward: (inputs: tf.Tensor[], save: Save) => Forward) =>
+  (...inputs: tf.Tensor[]): tf.Tensor =>
+    tf.customGrad((...args: Array<tf.Tensor | Save>) => forward(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as Save))(...inputs);
+
+/** y = act(x·W + b); x [N, in], W [in, out], b [out]. */
+export const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, relu = false): tf.Tensor2D => {
+  const activation = relu ? 'relu' : 'linear';
+  const op = customOp(([xIn, wIn, bIn], save) => {
+    const y = tf.fused.matMul({ a: xIn as tf.Tensor2D, b: wIn as tf.Tensor2D, activation, ...(bIn === undefined ? {} : { bias: bIn }) });
+    save([xIn!, wIn!, y]);
+    return {
+      value: y,
+      gradFunc: (dy, [xs, ws, ys]) => {
+        const g = relu ? tf.mul(dy, tf.step(ys!)) : dy;
+        const dx = tf.matMul(g as tf.Tensor2D, tf.transpose(ws as tf.Tensor2D));
+        const dw = tf.matMul(tf.transpose(xs as tf.Tensor2D), g as tf.Tensor2D);
+        return bIn === undefined ? [dx, dw] : [dx, dw, tf.sum(g, 0)];
+      },
+    };
+  });
+  return (b === null ? op(x, w) : op(x, w, b)) as tf.Tensor2D;
+};
+
+/** RMSNorm over the last axis of x [N, D] with gain g [D]. */
+export const rmsNorm = (x: tf.Tensor2D, g: tf.Tensor1D, eps: number): tf.Tensor2D => {
+  const op = customOp(([xIn, gIn], save) => {
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xIn!), -1, true), eps));
+    const xHat = tf.mul(xIn!, r);
+    save([xHat, r, gIn!]);
+    return {
+      value: tf.mul(xHat, gIn!),
+      gradFunc: (dy, [xh, rs, gs]) => {
+        const dxHat = tf.mul(dy, gs!);
+        const dx = tf.mul(rs!, tf.sub(dxHat, tf.mul(xh!, tf.mean(tf.mul(dxHat, xh!), -1, true))));
+        return [dx, tf.sum(tf.mul(dy, xh!), 0)];
+      },
+    };
+  });
+  return op(x, g) as tf.Tensor2D;
+};
+
+/**
+ * Σ_k A[g,m,k]·B[g,k,n] for G matrices: `a` laid out [M, K, G], `b` laid out [K, G, N];
+ * the result is laid out [M, G, N].
+ */
+export const groupedMatMul = (a: tf.Tensor, b: tf.Tensor, m: number, k: number, g: number, n: number): tf.Tensor3D =>
+  tf.reshape(tf.depthwiseConv2d(tf.reshape(a, [1, m, k, g]) as tf.Tensor4D, tf.reshape(b, [1, k, g, n]) as tf.Tensor4D, 1, 'valid'), [m, g, n]);
+
+export interface AttentionShape {
+  /** Sequence length (queries = keys). */
+  readonly seq: number;
+  readonly batch: number;
+  readonly heads: number;
+  readonly headDim: number;
+}
+
+/** The (scaled query, key, value) of a fused projection qkv [S·B, 3·D], each laid out [S, G, d_h]. */
+export const splitQkv = (qkv: tf.Tensor2D, s: AttentionShape): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] => {
+  const rows = s.seq * s.batch;
+  const d = s.heads * s.headDim;
+  const g = s.batch * s.heads;
+  const qkv3 = tf.reshape(qkv, [rows, 3, d]);
+  const part = (i: number): tf.Tensor3D => tf.reshape(tf.slice(qkv3, [0, i, 0], [rows, 1, d]), [s.seq, g, s.headDim]);
+  return [tf.mul(part(0), 1 / Math.sqrt(s.headDim)), part(1), part(2)];
+};
+
+/** Attention probabilities [S, G, S] from scaled queries and keys ([S, G, d_h]) and an additive bias [S, B, 1, S]. */
+export const attentionProbs = (q: tf.Tensor3D, k: tf.Tensor3D, bias: tf.Tensor4D | null, s: AttentionShape): tf.Tensor3D => {
+  const g = s.batch * s.heads;
+  const scores = groupedMatMul(tf.transpose(q, [0, 2, 1]), tf.transpose(k, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
+  const biased = bias === null ? scores : tf.reshape(tf.add(tf.reshape(scores, [s.seq, s.batch, s.heads, s.seq]), bias), [s.seq, g, s.seq]);
+  return tf.softmax(biased) as tf.Tensor3D;
+};
+
+/** Σ_j P[i,g,j]·V[j,g,:] for probabilities P [S, G, S] and values [S, G, d_h]; result [S·B, D]. */
+export const attentionMix = (p: tf.Tensor3D, v: tf.Tensor3D, s: AttentionShape): tf.Tensor2D => {
+  const g = s.batch * s.heads;
+  return tf.reshape(groupedMatMul(tf.transpose(p, [0, 2, 1]), v, s.seq, s.seq, g, s.headDim), [s.seq * s.batch, s.heads * s.headDim]);
+};
+
+/**
+ * Multi-head self-attention from a fused projection qkv [S·B, 3·D] (rows time-major) to the
+ * mixed values [S·B, D], before the output projection. `bias` [S, B, 1, S] holds 0 for an
+ * allowed (query, key) pair and a large negative number otherwise (causal and padding masks);
+ * null means every pair is allowed.
+ */
+export const attention = (qkv: tf.Tensor2D, bias: tf.Tensor4D | null, s: AttentionShape): tf.Tensor2D => {
+  const g = s.batch * s.heads;
+  const scale = 1 / Math.sqrt(s.headDim);
+  const rows = s.seq * s.batch;
+  const d = s.heads * s.headDim;
+  const op = customOp(([qkvIn], save) => {
+    const [q, k, v] = splitQkv(qkvIn as tf.Tensor2D, s);
+    const p = attentionProbs(q, k, bias, s);
+    save([q, k, v, p]);
+    return {
+      value: attentionMix(p, v, s),
+      gradFunc: (dy, saved) => {
+        const [qs, ks, vs, ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const dO = tf.reshape(dy, [s.seq, g, s.headDim]);
+        const dV = groupedMatMul(tf.transpose(ps, [2, 0, 1]), dO, s.seq, s.seq, g, s.headDim);
+        const dP = groupedMatMul(tf.transpose(dO, [0, 2, 1]), tf.transpose(vs, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
+        const dS = tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true)));
+        const dSt = tf.transpose(dS, [0, 2, 1]);
+        const dQ = tf.mul(groupedMatMul(dSt, ks, s.seq, s.seq, g, s.headDim), scale);
+        const dK = groupedMatMul(tf.transpose(dSt, [1, 0, 2]), qs, s.seq, s.seq, g, s.headDim);
+        const asRows = (t: tf.Tensor): tf.Tensor => tf.reshape(t, [rows, 1, d]);
+        return tf.reshape(tf.concat([asRows(dQ), asRows(dK), asRows(dV)], 1), [rows, 3 * d]);
+      },
+    };
+  });
+  return op(qkv) as tf.Tensor2D;
+};
+
+/**
+ * One-hot rows [N, depth] as float32. tfjs-backend-wasm's OneHot kernel writes int32 bit
+ * patterns whatever dtype is asked for, so the one-hot is built as int32 and cast.
+ */
+export const oneHotFloat = (ids: tf.Tensor1D, depth: number): tf.Tensor2D => tf.cast(tf.oneHot(ids, depth) as tf.Tensor2D, 'float32');
+
+/** Rows `ids` of `table` [V, D] as [N, D], through a one-hot product. */
+export const embed = (ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D => {
+  const depth = table.shape[0];
+  const op = customOp(([tableIn], save) => {
+    const oneHot = oneHotFloat(ids, depth);
+    save([oneHot]);
+    return {
+      value: tf.matMul(oneHot, tableIn as tf.Tensor2D),
+      gradFunc: (dy, [oh]) => tf.matMul(tf.transpose(oh as tf.Tensor2D), dy as tf.Tensor2D),
+    };
+  });
+  return op(table) as tf.Tensor2D;
+};
+
+/** log softmax(z) at `targets`, for logits z [N, V]; result [N]. */
+export const tokenLogProb = (logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D => {
+  const op = customOp(([z], save) => {
+    const logProbs = tf.sub(z!, tf.logSumExp(z!, -1, true));
+    const oneHot = oneHotFloat(targets, z!.shape[1]!);
+    save([logProbs, oneHot]);
+    return {
+      value: tf.sum(tf.mul(logProbs, oneHot), -1),
+      gradFunc: (dy, [lp, oh]) => tf.mul(tf.expandDims(dy, 1), tf.sub(oh!, tf.exp(lp!))),
+    };
+  });
+  return op(logits) as tf.Tensor1D;
+};
+
+/** Entropy of softmax(z) per row, for logits z [N, V]; result [N]. */
+export const tokenEntropy = (logits: tf.Tensor2D): tf.Tensor1D => {
+  const op = customOp(([z], save) => {
+    const logProbs = tf.sub(z!, tf.logSumExp(z!, -1, true));
+    const probs = tf.exp(logProbs);
+    const entropy = tf.neg(tf.sum(tf.mul(probs, logProbs), -1));
+    save([logProbs, probs, entropy]);
+    return {
+      value: entropy,
+      gradFunc: (dy, [lp, p, h]) => tf.neg(tf.mul(tf.mul(tf.expandDims(dy, 1), p!), tf.add(lp!, tf.expandDims(h!, 1)))),
+    };
+  });
+  return op(logits) as tf.Tensor1D;
+};
