@@ -19,6 +19,7 @@ import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog,
 import { initialPolicy, latestTrainingCheckpoint, optimizerConfig, readTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
 import { curriculumConfig } from './curriculum.js';
 import { evaluateHeldOut, evaluatesAt, withEvaluation } from './evaluate.js';
+import { initialGuard, nextGuard } from './guard.js';
 import { shapeBatch } from './shape-batch.js';
 import { runLoop } from './train.js';
 
@@ -100,20 +101,16 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
     onSignal: (signal) => log(`${signal}: finishing this step, writing a checkpoint, then exiting (send it again to exit now)`),
   });
   const progress = createProgress({ totalSteps: config.steps, startStep: started.stepsDone, ...(options.progressStream === undefined ? {} : { stream: options.progressStream }) });
-  let nonFiniteInARow = 0;
+  let guard = initialGuard;
   let finalEvaluation: SuiteEvaluation | undefined;
-  let stoppedForNonFinite = false;
 
   const afterStep = async (outcome: { row: MetricRow; skipped: readonly { message: string }[] }, next: CurriculumState): Promise<void> => {
     const done = next.step;
     let row: MetricRow = { ...outcome.row, 'memory/num_tensors': tf.memory().numTensors, 'memory/rss_mb': process.memoryUsage().rss / 2 ** 20 };
+    guard = nextGuard(config.guard.maxNonFiniteInARow)(guard, outcome.skipped.length);
     if (outcome.skipped.length > 0) {
-      nonFiniteInARow++;
-      await events.append({ type: 'non-finite-skip', step: done, inARow: nonFiniteInARow, detail: outcome.skipped.map((e) => e.message).join('; ') });
-      log(`step ${done}: ${outcome.skipped.length} update(s) skipped for a non-finite loss or gradient (${nonFiniteInARow} step(s) in a row)`);
-      if (nonFiniteInARow >= config.guard.maxNonFiniteInARow) stoppedForNonFinite = true;
-    } else {
-      nonFiniteInARow = 0;
+      await events.append({ type: 'non-finite-skip', step: done, inARow: guard.inARow, detail: outcome.skipped.map((e) => e.message).join('; ') });
+      log(`step ${done}: ${outcome.skipped.length} update(s) skipped for a non-finite loss or gradient (${guard.inARow} step(s) in a row)`);
     }
     if (evaluatesAt(config, done)) {
       const evaluation = unwrap(evaluateHeldOut(config, policy));
@@ -123,7 +120,7 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
     }
     await metrics.append(row);
     progress.update(row);
-    const stopping = stop.requested() || stoppedForNonFinite;
+    const stopping = stop.requested() || guard.stop;
     if (done === config.steps || stopping || (config.checkpoint.every > 0 && done % config.checkpoint.every === 0)) {
       const path = await writeTrainingCheckpoint(dir, done, { policy, trainer, state: next, config });
       const pruned = await pruneCheckpoints(dir, config.checkpoint.keep);
@@ -140,14 +137,14 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
       curriculum: curriculumConfig(config),
       initial: started.state,
       totalSteps: config.steps,
-      hooks: { afterStep, shouldStop: () => stop.requested() || stoppedForNonFinite },
+      hooks: { afterStep, shouldStop: () => stop.requested() || guard.stop },
     });
   } finally {
     progress.stop();
     stop.dispose();
   }
   const stepsDone = started.stepsDone + stepsRun;
-  const reason = stop.requested() ? 'signal' : stoppedForNonFinite ? 'non-finite' : 'completed';
+  const reason = stop.requested() ? 'signal' : guard.stop ? 'non-finite' : 'completed';
   await events.append({ type: 'run-end', step: stepsDone, reason, detail: `${stepsRun} step(s) this session` });
   await Promise.all([metrics.close(), events.close()]);
   const rows = unwrapMetrics(await readMetricsJsonl(runPaths(dir).metricsJsonl));

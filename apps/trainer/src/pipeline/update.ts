@@ -9,6 +9,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Rng, type Batch, type Matrix, type StageError } from '@rlflow/core';
 import type { SequenceInput, StepResult, Trainer } from '@rlflow/policy';
+
+/** What the updates need of the engine's trainer. */
+export type UpdateTrainer = Pick<Trainer, 'step'>;
 import type { TrainConfig } from '../config/index.js';
 import { addUpdateMetrics, emptyUpdateMetrics, meanUpdateMetrics, updateLoss, type UpdateMetrics } from './loss.js';
 
@@ -44,7 +47,7 @@ export interface UpdateOutcome {
 
 export interface UpdateInputs {
   readonly config: TrainConfig;
-  readonly trainer: Trainer;
+  readonly trainer: UpdateTrainer;
   readonly batch: Batch;
   readonly sequences: readonly SequenceInput[];
   readonly refLogp: Matrix | undefined;
