@@ -23,8 +23,26 @@ export interface DemoOptions {
   readonly log: (line: string) => void;
 }
 
+/**
+ * The `acpo` preset at the demo's size: 16 prompts × G = 8 per step on the warm start's levels
+ * (1–3), learning rate 1e-4, held-out evaluation on 1,000 problems (40 per family and level)
+ * every 10 steps.
+ */
 export const demoConfig = (options: Pick<DemoOptions, 'steps' | 'seed' | 'backend'>): E.Either<Error, TrainConfig> =>
-  resolveConfig({ preset: 'acpo', sets: [`steps=${options.steps}`, `seed=${options.seed}`, `backend=${options.backend}`, 'init=sft'] });
+  resolveConfig({
+    preset: 'acpo',
+    sets: [
+      `steps=${options.steps}`,
+      `seed=${options.seed}`,
+      `backend=${options.backend}`,
+      'init=sft',
+      'optimizer.lr=0.0001',
+      'rollout.promptsPerStep=16',
+      'rollout.levels=[1, 2, 3]',
+      'eval.every=10',
+      'eval.problemsPerCell=40',
+    ],
+  });
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
@@ -74,6 +92,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const plots = [
     { file: 'reward.svg', key: 'reward/mean', title: 'ACPO: mean reward of the rollouts', y: 'reward (accuracy + 0.5·format)' },
     { file: 'accuracy.svg', key: 'reward/accuracy', title: 'ACPO: accuracy of the rollouts (all sampled groups)', y: 'accuracy' },
+    { file: 'held-out.svg', key: 'eval/accuracy', title: 'ACPO: held-out accuracy (greedy, 1,000 test problems)', y: 'accuracy' },
   ];
   for (const plot of plots) {
     const svg = await renderSvg(curvePlotSpec(plot.title, plot.y, bandPoints([data.right], plot.key)));
@@ -94,6 +113,8 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
     '![reward over steps](reward.svg)',
     '',
     '![rollout accuracy over steps](accuracy.svg)',
+    '',
+    '![held-out accuracy over steps](held-out.svg)',
     '',
     `Run directory: \`${runDir}\` (metrics.jsonl, metrics.csv, config.json, checkpoints/).`,
     '',
