@@ -7,6 +7,7 @@ import { registerTasks } from './tasks.js';
 import { registerSft } from './sft.js';
 import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
+import { registerEvalLocal } from './eval-local.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -18,4 +19,5 @@ export const commands: readonly RegisterCommand[] = [
   registerSft,
   registerTrain,
   registerDemo,
+  registerEvalLocal,
 ];
