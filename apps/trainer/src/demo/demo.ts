@@ -94,8 +94,11 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
     { file: 'accuracy.svg', key: 'reward/accuracy', title: 'ACPO: accuracy of the rollouts (all sampled groups)', y: 'accuracy' },
     { file: 'held-out.svg', key: 'eval/accuracy', title: 'ACPO: held-out accuracy (greedy, 1,000 test problems)', y: 'accuracy' },
   ];
+  // The held-out curve starts from the warm start's evaluation, at step 0.
+  const warmStart = { algorithm: data.right.algorithm, step: 0, mean: before.overall.accuracy, lower: before.overall.accuracy, upper: before.overall.accuracy, seeds: 1 };
   for (const plot of plots) {
-    const svg = await renderSvg(curvePlotSpec(plot.title, plot.y, bandPoints([data.right], plot.key)));
+    const points = bandPoints([data.right], plot.key);
+    const svg = await renderSvg(curvePlotSpec(plot.title, plot.y, plot.key === 'eval/accuracy' ? [warmStart, ...points] : points));
     await writeFileAtomic(join(options.out, plot.file), svg);
   }
   const seconds = (performance.now() - began) / 1000;
