@@ -17,7 +17,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, writeFileAtomic } from '@rlflow/core';
 import { loadMmmuProPrompts, type MmmuProMethod, type MmmuProPrompts, type MmmuProSetting } from '../formats/mmmu-pro.js';
 import { avgAtK, countsFromFlags, meanPassAtK } from '../stats/pass-at-k.js';
-import { ExtractionCache } from '../llm-extract/cache.js';
+import type { ExtractionCache } from '../llm-extract/cache.js';
+import { openJudge } from '../llm-extract/open-judge.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { BenchmarkName } from '../scorers/result.js';
 import { loadBenchmark, renderLogicVistaResults, renderOutput, runItems, type BenchmarkData } from './benchmarks.js';
@@ -266,25 +267,10 @@ export const evaluateEndpoint = async (options: EvaluateOptions): Promise<E.Eith
   let mode: ExtractionMode = { kind: 'rules' };
   let cache: ExtractionCache | undefined;
   if (options.judge !== undefined && data.benchmark !== 'mmmu-pro') {
-    const cachePath = options.judge.cachePath ?? defaultCachePath(options.out);
-    const openedCache = await ExtractionCache.open(cachePath);
-    if (E.isLeft(openedCache)) return E.left(openedCache.left.message);
-    cache = openedCache.right;
-    const judgeConfig: ChatClientConfig = {
-      baseURL: options.judge.endpoint,
-      ...(options.judge.apiKey === undefined ? {} : { apiKey: options.judge.apiKey }),
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries,
-      backoff: options.backoff ?? DEFAULT_BACKOFF,
-      seed: options.seed,
-    };
-    const invalidJudge = validateClientConfig(judgeConfig);
-    if (invalidJudge !== undefined) {
-      await cache.close();
-      return E.left(`judge: ${invalidJudge}`);
-    }
-    const judge = { client: createChatClient(judgeConfig), model: options.judge.model, cache, ...(options.judge.maxTokens === undefined ? {} : { maxTokens: options.judge.maxTokens }) };
-    mode = { kind: 'llm', judge };
+    const judge = await openJudge({ ...options.judge, cachePath: options.judge.cachePath ?? defaultCachePath(options.out) }, options);
+    if (E.isLeft(judge)) return judge;
+    cache = judge.right.cache;
+    mode = { kind: 'llm', judge: judge.right };
   }
   let scores: E.Either<string, RunScores>;
   try {

@@ -7,11 +7,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { loadLogicVistaDataset, loadLogicVistaResults } from '../formats/logicvista.js';
 import { loadMathVistaOutput } from '../formats/mathvista.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from '../endpoint/backoff.js';
-import { createChatClient, validateClientConfig, type ChatClientConfig } from '../endpoint/client.js';
+import type { BackoffPolicy } from '../endpoint/backoff.js';
 import type { Secret } from '../endpoint/secret.js';
 import { logicVistaAgreement, mathVistaAgreement, type AgreementReport, type LogicVistaExtractFn, type MathVistaExtractFn } from './agreement.js';
-import { ExtractionCache } from './cache.js';
+import type { ExtractionCache } from './cache.js';
+import { openJudge } from './open-judge.js';
 import { llmExtractLogicVista, llmExtractMathVista, newJudgeCounters, type Judge, type JudgeCounters } from './extract.js';
 import { ruleExtractLogicVista, ruleExtractMathVista } from './rules.js';
 
@@ -50,23 +50,10 @@ export const measureExtraction = async (options: MeasureOptions): Promise<E.Eith
   let cache: ExtractionCache | undefined;
   let judge: Judge | undefined;
   if (options.judge !== undefined) {
-    const opened = await ExtractionCache.open(options.judge.cachePath);
-    if (E.isLeft(opened)) return E.left(opened.left.message);
-    cache = opened.right;
-    const config: ChatClientConfig = {
-      baseURL: options.judge.endpoint,
-      ...(options.judge.apiKey === undefined ? {} : { apiKey: options.judge.apiKey }),
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries,
-      backoff: options.backoff ?? DEFAULT_BACKOFF,
-      seed: options.seed,
-    };
-    const invalid = validateClientConfig(config);
-    if (invalid !== undefined) {
-      await cache.close();
-      return E.left(`judge: ${invalid}`);
-    }
-    judge = { client: createChatClient(config), model: options.judge.model, cache, ...(options.judge.maxTokens === undefined ? {} : { maxTokens: options.judge.maxTokens }) };
+    const opened = await openJudge(options.judge, options);
+    if (E.isLeft(opened)) return opened;
+    judge = opened.right;
+    cache = judge.cache;
   }
   const extractor = judge === undefined ? 'rules' : `llm:${judge.model}`;
   const common = { concurrency: options.concurrency, ...(options.signal === undefined ? {} : { signal: options.signal }) };
