@@ -7,6 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { writeFileAtomic } from '@rlflow/core';
+import { serialWriter } from '../run/serial.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { runPaths } from '../run/layout.js';
 import { extendColumns, metricColumns, type MetricRow } from './columns.js';
@@ -66,9 +67,6 @@ export const openMetricsWriter = async (dir: string, options: MetricsWriterOptio
   if (csv.right.columns.length === 0 || csv.right.columns.length !== columns.length) await rewriteCsv(existingRows);
   const jsonlHandle = await open(paths.metricsJsonl, 'a');
   let csvHandle = await open(paths.metricsCsv, 'a');
-  let queue: Promise<void> = Promise.resolve();
-  let closed = false;
-
   const write = async (row: MetricRow): Promise<void> => {
     checkRow(row, lastStep);
     const keys = Object.keys(row).filter((key) => row[key] !== undefined);
@@ -86,21 +84,14 @@ export const openMetricsWriter = async (dir: string, options: MetricsWriterOptio
     lastStep = row.step;
   };
 
+  const writer = serialWriter('metrics: the writer', write, async () => {
+    await jsonlHandle.close();
+    await csvHandle.close();
+  });
   return {
     columns: () => columns,
     lastStep: () => lastStep,
-    append: (row) => {
-      if (closed) return Promise.reject(new Error('metrics: the writer is closed'));
-      const next = queue.then(() => write(row));
-      queue = next.catch(() => undefined);
-      return next;
-    },
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await queue;
-      await jsonlHandle.close();
-      await csvHandle.close();
-    },
+    append: writer.push,
+    close: writer.close,
   };
 };

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { runPaths } from './layout.js';
+import { serialWriter } from './serial.js';
 import type { StopSignal } from './signals.js';
 
 export type RunEvent =
@@ -31,26 +32,12 @@ export const openEventLog = async (dir: string, now: () => Date = () => new Date
   const existing = await readFile(path, 'utf8').catch(() => '');
   const handle: FileHandle = await open(path, 'a');
   if (existing.length > 0 && !existing.endsWith('\n')) await handle.appendFile('\n', 'utf8');
-  let queue: Promise<void> = Promise.resolve();
-  let closed = false;
   const write = async (event: RunEvent): Promise<void> => {
     await handle.appendFile(`${JSON.stringify({ time: now().toISOString(), ...event })}\n`, 'utf8');
     await handle.sync();
   };
-  return {
-    append: (event) => {
-      if (closed) return Promise.reject(new Error('events: the log is closed'));
-      const next = queue.then(() => write(event));
-      queue = next.catch(() => undefined);
-      return next;
-    },
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await queue;
-      await handle.close();
-    },
-  };
+  const writer = serialWriter('events: the log', write, () => handle.close());
+  return { append: writer.push, close: writer.close };
 };
 
 const loggedEventShape = t.type({ time: t.string, type: t.string, step: t.number });
