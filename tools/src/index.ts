@@ -1,1 +1,2 @@
 export * from './bench-stages.js';
+export * from './bench-model.js';

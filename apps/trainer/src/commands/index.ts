@@ -8,6 +8,7 @@ import { registerSft } from './sft.js';
 import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
 import { registerEvalLocal } from './eval-local.js';
+import { registerBench } from './bench.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -20,4 +21,5 @@ export const commands: readonly RegisterCommand[] = [
   registerTrain,
   registerDemo,
   registerEvalLocal,
+  registerBench,
 ];

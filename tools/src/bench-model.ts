@@ -1,0 +1,139 @@
+/**
+ * The engine benchmark (`rlflow bench`): for the default model on the chosen backend, in one run,
+ *
+ *   generation tokens/s   with and without the KV cache, B = 16 prompts × G = 8 = 128 rows,
+ *                         32 new tokens (the same seed, so both decode the same tokens)
+ *   training tokens/s     one AdamW step over the same 128 rows (prompt 40 + response 32 + 16
+ *                         image columns each), median of the timed steps
+ *   achieved GFLOP/s      of that step: 128 × trainingFlopsPerSequence / seconds (flops.ts counts
+ *                         the matrix products, forward + backward = 3 × forward)
+ *   backend GFLOP/s       of a 1024 × 1024 × 1024 matmul, 2n³ / seconds, median of 5
+ *   ratio                 achieved / backend
+ *   peak RSS and the tensor count before and after.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, unwrap, writeFileAtomic } from '@rlflow/core';
+import {
+  createPolicy,
+  createTrainer,
+  defaultOptimizerConfig,
+  defaultPolicyConfig,
+  initBackend,
+  supervisedLoss,
+  trainingFlopsPerSequence,
+  type BackendChoice,
+  type PromptInput,
+} from '@rlflow/policy';
+
+export interface ModelBenchOptions {
+  readonly backend?: BackendChoice;
+  readonly json?: string;
+  readonly prompts?: number;
+  readonly groupSize?: number;
+  readonly newTokens?: number;
+  readonly trainSteps?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface ModelBenchResult {
+  readonly backend: string;
+  readonly backendReason: string;
+  readonly threads: number;
+  readonly rows: number;
+  readonly newTokens: number;
+  readonly generation: { readonly cachedTokensPerSecond: number; readonly uncachedTokensPerSecond: number; readonly speedup: number; readonly sameTokens: boolean };
+  readonly training: { readonly tokensPerSecond: number; readonly stepSeconds: number; readonly gflops: number };
+  readonly matmulGflops: number;
+  readonly trainingToMatmul: number;
+  readonly peakRssMb: number;
+  readonly tensors: { readonly before: number; readonly after: number };
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+const seconds = (run: () => void): number => {
+  const t0 = performance.now();
+  run();
+  return (performance.now() - t0) / 1000;
+};
+
+const matmulGflops = (n = 1024, repeats = 5): number => {
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  const once = (): void => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  };
+  once();
+  const times = Array.from({ length: repeats }, () => seconds(once));
+  a.dispose();
+  b.dispose();
+  return (2 * n ** 3) / median(times) / 1e9;
+};
+
+export const runModelBench = async (options: ModelBenchOptions = {}): Promise<ModelBenchResult> => {
+  const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const backend = await initBackend(options.backend ?? 'auto');
+  const tensorsBefore = tf.memory().numTensors;
+  const config = defaultPolicyConfig;
+  const rows = (options.prompts ?? 16) * (options.groupSize ?? 8);
+  const newTokens = options.newTokens ?? 32;
+  const promptWidth = 40;
+  const rng = Rng.fromSeed(1);
+  const prompts: PromptInput[] = Array.from({ length: options.prompts ?? 16 }, () => ({
+    image: Float32Array.from({ length: config.imageSize * config.imageSize * 3 }, () => rng.next()),
+    promptTokens: Array.from({ length: promptWidth }, () => 7 + rng.int(config.vocabSize - 7)),
+  })).flatMap((p) => Array.from({ length: options.groupSize ?? 8 }, () => p));
+  const policy = createPolicy(config, 1);
+  // Both runs use the same seed, so they decode the same tokens; tokens/s counts the tokens generated.
+  const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: newTokens };
+
+  unwrap(policy.generate(prompts.slice(0, 8), { ...sampling, maxNewTokens: 2 }, 0));
+  let cached = unwrap(policy.generate(prompts, sampling, 3));
+  const cachedSeconds = seconds(() => (cached = unwrap(policy.generate(prompts, sampling, 3))));
+  let uncached = cached;
+  const uncachedSeconds = seconds(() => (uncached = unwrap(policy.generate(prompts, sampling, 3, { useCache: false }))));
+  const generatedTokens = cached.lengths.reduce((a, b) => a + b, 0);
+  const sameTokens = JSON.stringify(uncached.tokens) === JSON.stringify(cached.tokens);
+  log(`generation (${rows} rows × ≤${newTokens} tokens): ${(generatedTokens / cachedSeconds).toFixed(0)} tokens/s with the KV cache, ${(generatedTokens / uncachedSeconds).toFixed(0)} without`);
+
+  const trainer = unwrap(createTrainer(policy, { optimizer: defaultOptimizerConfig, microBatchTokens: 0, klCoef: 0 }));
+  const sequences = prompts.map((p, i) => ({ ...p, responseTokens: cached.tokens[i]!.length === newTokens ? cached.tokens[i]! : [...cached.tokens[i]!, ...new Array<number>(newTokens - cached.tokens[i]!.length).fill(8)] }));
+  const loss = supervisedLoss(rows * newTokens);
+  unwrap(trainer.step(sequences, loss));
+  const stepTimes = Array.from({ length: options.trainSteps ?? 3 }, () => seconds(() => void unwrap(trainer.step(sequences, loss))));
+  const stepSeconds = median(stepTimes);
+  const columns = 16 + promptWidth + newTokens;
+  const trainGflops = (rows * trainingFlopsPerSequence(config, { promptWidth, responseWidth: newTokens })) / stepSeconds / 1e9;
+  log(`training step (${rows} rows × ${columns} columns): ${stepSeconds.toFixed(2)} s, ${((rows * columns) / stepSeconds).toFixed(0)} tokens/s, ${trainGflops.toFixed(2)} GFLOP/s achieved`);
+  trainer.dispose();
+  policy.dispose();
+
+  const matmul = matmulGflops();
+  log(`backend ${backend.name} (${backend.threads} thread(s)): 1024³ matmul ${matmul.toFixed(2)} GFLOP/s; training reaches ${((100 * trainGflops) / matmul).toFixed(1)}% of it`);
+  const result: ModelBenchResult = {
+    backend: backend.name,
+    backendReason: backend.reason,
+    threads: backend.threads,
+    rows,
+    newTokens,
+    generation: {
+      cachedTokensPerSecond: generatedTokens / cachedSeconds,
+      uncachedTokensPerSecond: generatedTokens / uncachedSeconds,
+      speedup: uncachedSeconds / cachedSeconds,
+      sameTokens,
+    },
+    training: { tokensPerSecond: (rows * columns) / stepSeconds, stepSeconds, gflops: trainGflops },
+    matmulGflops: matmul,
+    trainingToMatmul: trainGflops / matmul,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    tensors: { before: tensorsBefore, after: tf.memory().numTensors },
+  };
+  log(`KV-cache speed-up ${result.generation.speedup.toFixed(1)}× (same tokens: ${sameTokens}); peak RSS ${result.peakRssMb.toFixed(0)} MB; tensors ${result.tensors.before} → ${result.tensors.after}`);
+  if (options.json !== undefined) await writeFileAtomic(options.json, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+};
