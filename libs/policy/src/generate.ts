@@ -19,7 +19,7 @@ import { matrix, Rng, type Matrix } from '@rlflow/core';
 import { geometry, type PolicyConfig } from './config.js';
 import { buildLayout, MASKED_SCORE, patchify, type SequenceInput } from './layout.js';
 import { embedTokens, forwardHidden, headLogits, param, type LayerKv, type ParamTensors } from './model.js';
-import { linear, rmsNorm } from './ops.js';
+import { linear, normLinear } from './ops.js';
 import { sampleToken, type SamplingParams } from './sampling.js';
 import { EOS_ID } from './tokenizer.js';
 
@@ -105,8 +105,10 @@ const decodeStep = (
     const genV: tf.Tensor3D[] = [];
     for (let l = 0; l < config.decoderLayers; l++) {
       const prefix = `decoder.${l}`;
-      const h = rmsNorm(x, param(params, `${prefix}.norm1`), config.normEps);
-      const qkv = tf.reshape(linear(h, param(params, `${prefix}.attn.qkv.w`), param(params, `${prefix}.attn.qkv.b`)), [batch, 3, d]);
+      const qkv = tf.reshape(
+        normLinear(x, param(params, `${prefix}.norm1`), param(params, `${prefix}.attn.qkv.w`), param(params, `${prefix}.attn.qkv.b`), config.normEps),
+        [batch, 3, d],
+      );
       const part = (i: number): tf.Tensor3D => tf.reshape(tf.slice(qkv, [0, i, 0], [batch, 1, d]), [g, 1, headDim]);
       const q = tf.mul(part(0), 1 / Math.sqrt(headDim)) as tf.Tensor3D;
       const kNew = part(1);
@@ -128,8 +130,7 @@ const decodeStep = (
       );
       const attnOut = linear(tf.reshape(mixed, [batch, d]), param(params, `${prefix}.attn.out.w`), param(params, `${prefix}.attn.out.b`));
       const x1 = tf.add(x, attnOut) as tf.Tensor2D;
-      const h2 = rmsNorm(x1, param(params, `${prefix}.norm2`), config.normEps);
-      const up = linear(h2, param(params, `${prefix}.mlp.up.w`), param(params, `${prefix}.mlp.up.b`), true);
+      const up = normLinear(x1, param(params, `${prefix}.norm2`), param(params, `${prefix}.mlp.up.w`), param(params, `${prefix}.mlp.up.b`), config.normEps, true);
       x = tf.add(x1, linear(up, param(params, `${prefix}.mlp.down.w`), param(params, `${prefix}.mlp.down.b`))) as tf.Tensor2D;
     }
     return { logits: headLogits(params, config, x), genK, genV };

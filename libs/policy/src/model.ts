@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { geometry, type PolicyConfig } from './config.js';
 import { attentionBias, type Layout } from './layout.js';
 import './gradients.js';
-import { attention, embed, linear, rmsNorm, tokenEntropy, tokenLogProb, type AttentionShape } from './ops.js';
+import { attention, embed, linear, normLinear, tokenEntropy, tokenLogProb, type AttentionShape } from './ops.js';
 import { IMAGE_ID, UNGENERATABLE_IDS } from './tokenizer.js';
 
 export type ParamTensors = ReadonlyMap<string, tf.Tensor>;
@@ -49,13 +49,11 @@ export const block = (
   shape: AttentionShape,
   kv?: LayerKv[],
 ): tf.Tensor2D => {
-  const h = rmsNorm(x, param(params, `${prefix}.norm1`), config.normEps);
-  const qkv = linear(h, param(params, `${prefix}.attn.qkv.w`), param(params, `${prefix}.attn.qkv.b`));
+  const qkv = normLinear(x, param(params, `${prefix}.norm1`), param(params, `${prefix}.attn.qkv.w`), param(params, `${prefix}.attn.qkv.b`), config.normEps);
   if (kv !== undefined) kv.push(cacheLayout(qkv, shape));
   const mixed = attention(qkv, bias, shape);
   const x1 = tf.add(x, linear(mixed, param(params, `${prefix}.attn.out.w`), param(params, `${prefix}.attn.out.b`))) as tf.Tensor2D;
-  const h2 = rmsNorm(x1, param(params, `${prefix}.norm2`), config.normEps);
-  const up = linear(h2, param(params, `${prefix}.mlp.up.w`), param(params, `${prefix}.mlp.up.b`), true);
+  const up = normLinear(x1, param(params, `${prefix}.norm2`), param(params, `${prefix}.mlp.up.w`), param(params, `${prefix}.mlp.up.b`), config.normEps, true);
   return tf.add(x1, linear(up, param(params, `${prefix}.mlp.down.w`), param(params, `${prefix}.mlp.down.b`))) as tf.Tensor2D;
 };
 
@@ -78,8 +76,7 @@ export const encodeImages = (params: ParamTensors, config: PolicyConfig, patches
   let x = tf.reshape(positioned, [g.imageTokens * batch, d]) as tf.Tensor2D;
   const shape = attentionShape(config, g.imageTokens, batch);
   for (let l = 0; l < config.encoderLayers; l++) x = block(params, config, `encoder.${l}`, x, null, shape);
-  const normed = rmsNorm(x, param(params, 'encoder.norm'), config.normEps);
-  const projected = linear(normed, param(params, 'image.proj.w'), param(params, 'image.proj.b'));
+  const projected = normLinear(x, param(params, 'encoder.norm'), param(params, 'image.proj.w'), param(params, 'image.proj.b'), config.normEps);
   const imageType = embed(tf.tensor1d([IMAGE_ID], 'int32'), param(params, 'embed.tokens'));
   return tf.add(projected, imageType) as tf.Tensor2D;
 };
@@ -122,7 +119,7 @@ export const vocabBias = (config: PolicyConfig): tf.Tensor1D => {
 
 /** Logits [N, V] of hidden rows [N, D]. */
 export const headLogits = (params: ParamTensors, config: PolicyConfig, hidden: tf.Tensor2D): tf.Tensor2D =>
-  tf.add(linear(rmsNorm(hidden, param(params, 'decoder.norm'), config.normEps), param(params, 'head.w'), null), vocabBias(config)) as tf.Tensor2D;
+  tf.add(normLinear(hidden, param(params, 'decoder.norm'), param(params, 'head.w'), null, config.normEps), vocabBias(config)) as tf.Tensor2D;
 
 /** Per-token log-prob of `targets` and entropy of the full distribution, from logits [N, V]; each [N]. */
 export const tokenLogProbs = (logits: tf.Tensor2D, targets: tf.Tensor1D): { logp: tf.Tensor1D; entropy: tf.Tensor1D } => ({

@@ -9,8 +9,8 @@
  * - `linear`: y = act(x·W + b) (act ∈ {identity, relu}); backward dX = g·transpose(W),
  *   dW = transpose(x)·g, db = Σ_rows g with g = dy ⊙ [y > 0] for relu: explicit transposes,
  *   then plain 2-D products.
- * - `rmsNorm`: y = g ⊙ x·r with r = (mean(x²) + ε)^(-1/2) (Zhang & Sennrich 2019); backward
- *   dg = Σ_rows dy ⊙ x·r, dx = r·(dy⊙g − x·r · mean(dy⊙g ⊙ x·r)).
+ * - `normLinear`: RMSNorm (Zhang & Sennrich 2019) fused with the linear layer that always
+ *   follows it in this model, the norm's gain folded into the weights (formulas at the op).
  * - `attention`: softmax(Q·Kᵀ/√d_h + bias)·V per (sequence, head) (Vaswani et al. 2017 §3.2),
  *   each batched product written as a depthwise convolution: with the G = batch×heads matrices
  *   on the channel axis, input [1, M, K, G] and filter [1, K, G, N] give output [1, M, 1, G·N]
@@ -38,41 +38,72 @@ const customOp =
   (...inputs: tf.Tensor[]): tf.Tensor =>
     tf.customGrad((...args: Array<tf.Tensor | Save>) => forward(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as Save))(...inputs);
 
-/** y = act(x·W + b); x [N, in], W [in, out], b [out]. */
+/**
+ * dW = xᵀ·g and db = Σ_rows g for x [N, in], g [N, out]. The smaller of x and g is transposed
+ * (a 2-D transpose is the slow part); db comes from a row of ones appended to xᵀ, or from
+ * row sums of gᵀ, so no column reduction (slow on wasm) is needed.
+ */
+const weightGrads = (x: tf.Tensor2D, g: tf.Tensor2D, withBias: boolean): tf.Tensor[] => {
+  const [rows, inDim] = x.shape;
+  const outDim = g.shape[1];
+  if (inDim <= outDim) {
+    const xT = tf.transpose(x);
+    if (!withBias) return [tf.matMul(xT, g)];
+    const full = tf.matMul(tf.concat([xT, tf.ones([1, rows])], 0), g);
+    return [tf.slice(full, [0, 0], [inDim, outDim]), tf.reshape(tf.slice(full, [inDim, 0], [1, outDim]), [outDim])];
+  }
+  const gT = tf.transpose(g);
+  const dW = tf.transpose(tf.matMul(gT, x));
+  return withBias ? [dW, tf.sum(gT, 1)] : [dW];
+};
+
+/** y = act(x·W + b); x [N, in], W [in, out], b [out] or null. */
 export const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, relu = false): tf.Tensor2D => {
   const activation = relu ? 'relu' : 'linear';
   const op = customOp(([xIn, wIn, bIn], save) => {
     const y = tf.fused.matMul({ a: xIn as tf.Tensor2D, b: wIn as tf.Tensor2D, activation, ...(bIn === undefined ? {} : { bias: bIn }) });
-    save([xIn!, wIn!, y]);
+    save(relu ? [xIn!, wIn!, y] : [xIn!, wIn!]);
     return {
       value: y,
       gradFunc: (dy, [xs, ws, ys]) => {
-        const g = relu ? tf.mul(dy, tf.step(ys!)) : dy;
-        const dx = tf.matMul(g as tf.Tensor2D, tf.transpose(ws as tf.Tensor2D));
-        const dw = tf.matMul(tf.transpose(xs as tf.Tensor2D), g as tf.Tensor2D);
-        return bIn === undefined ? [dx, dw] : [dx, dw, tf.sum(g, 0)];
+        const g = (relu ? tf.mul(dy, tf.step(ys!)) : dy) as tf.Tensor2D;
+        const dx = tf.matMul(g, tf.transpose(ws as tf.Tensor2D));
+        return [dx, ...weightGrads(xs as tf.Tensor2D, g, bIn !== undefined)];
       },
     };
   });
   return (b === null ? op(x, w) : op(x, w, b)) as tf.Tensor2D;
 };
 
-/** RMSNorm over the last axis of x [N, D] with gain g [D]. */
-export const rmsNorm = (x: tf.Tensor2D, g: tf.Tensor1D, eps: number): tf.Tensor2D => {
-  const op = customOp(([xIn, gIn], save) => {
+/**
+ * A linear layer on RMS-normalised input: y = act((x·r)·(g ⊙ W) + b) with r = (mean(x²) + ε)^(-1/2)
+ * per row and g the norm's gain folded into W's rows (so no [N, D] gain multiply). With
+ * x̂ = x·r, W' = g ⊙ W and G = ∂L/∂(pre-activation): dx̂ = G·W'ᵀ, dW' = x̂ᵀ·G,
+ * dW = g ⊙ dW', dg = Σ_out W ⊙ dW', db = Σ_rows G, dx = r·(dx̂ − x̂·mean(dx̂ ⊙ x̂)).
+ */
+export const normLinear = (x: tf.Tensor2D, gain: tf.Tensor1D, w: tf.Tensor2D, b: tf.Tensor1D | null, eps: number, relu = false): tf.Tensor2D => {
+  const activation = relu ? 'relu' : 'linear';
+  const op = customOp(([xIn, gIn, wIn, bIn], save) => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xIn!), -1, true), eps));
-    const xHat = tf.mul(xIn!, r);
-    save([xHat, r, gIn!]);
+    const xHat = tf.mul(xIn!, r) as tf.Tensor2D;
+    const scaledW = tf.mul(tf.expandDims(gIn!, 1), wIn!) as tf.Tensor2D;
+    const y = tf.fused.matMul({ a: xHat, b: scaledW, activation, ...(bIn === undefined ? {} : { bias: bIn }) });
+    save(relu ? [xHat, r, gIn!, wIn!, y] : [xHat, r, gIn!, wIn!]);
     return {
-      value: tf.mul(xHat, gIn!),
-      gradFunc: (dy, [xh, rs, gs]) => {
-        const dxHat = tf.mul(dy, gs!);
+      value: y,
+      gradFunc: (dy, [xh, rs, gs, ws, ys]) => {
+        const g = (relu ? tf.mul(dy, tf.step(ys!)) : dy) as tf.Tensor2D;
+        const scaled = tf.mul(tf.expandDims(gs!, 1), ws!) as tf.Tensor2D;
+        const dxHat = tf.matMul(g, tf.transpose(scaled));
+        const [dScaled, db] = weightGrads(xh as tf.Tensor2D, g, bIn !== undefined);
+        const dW = tf.mul(tf.expandDims(gs!, 1), dScaled!);
+        const dGain = tf.sum(tf.mul(ws!, dScaled!), 1);
         const dx = tf.mul(rs!, tf.sub(dxHat, tf.mul(xh!, tf.mean(tf.mul(dxHat, xh!), -1, true))));
-        return [dx, tf.sum(tf.mul(dy, xh!), 0)];
+        return db === undefined ? [dx, dGain, dW] : [dx, dGain, dW, db];
       },
     };
   });
-  return op(x, g) as tf.Tensor2D;
+  return (b === null ? op(x, gain, w) : op(x, gain, w, b)) as tf.Tensor2D;
 };
 
 /**
@@ -90,14 +121,16 @@ export interface AttentionShape {
   readonly headDim: number;
 }
 
-/** The (scaled query, key, value) of a fused projection qkv [S·B, 3·D], each laid out [S, G, d_h]. */
+/**
+ * The (scaled query, key, value) of a fused projection qkv [S·B, 3·D], each laid out [S, G, d_h]:
+ * one transpose [N, 3, D] → [3, N, D] (contiguous D-chunks, cheap) and an unstack.
+ */
 export const splitQkv = (qkv: tf.Tensor2D, s: AttentionShape): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] => {
   const rows = s.seq * s.batch;
   const d = s.heads * s.headDim;
   const g = s.batch * s.heads;
-  const qkv3 = tf.reshape(qkv, [rows, 3, d]);
-  const part = (i: number): tf.Tensor3D => tf.reshape(tf.slice(qkv3, [0, i, 0], [rows, 1, d]), [s.seq, g, s.headDim]);
-  return [tf.mul(part(0), 1 / Math.sqrt(s.headDim)), part(1), part(2)];
+  const [q, k, v] = tf.unstack(tf.transpose(tf.reshape(qkv, [rows, 3, d]), [1, 0, 2])).map((t) => tf.reshape(t, [s.seq, g, s.headDim]) as tf.Tensor3D);
+  return [tf.mul(q!, 1 / Math.sqrt(s.headDim)), k!, v!];
 };
 
 /** Attention probabilities [S, G, S] from scaled queries and keys ([S, G, d_h]) and an additive bias [S, B, 1, S]. */
@@ -140,8 +173,8 @@ export const attention = (qkv: tf.Tensor2D, bias: tf.Tensor4D | null, s: Attenti
         const dSt = tf.transpose(dS, [0, 2, 1]);
         const dQ = tf.mul(groupedMatMul(dSt, ks, s.seq, s.seq, g, s.headDim), scale);
         const dK = groupedMatMul(tf.transpose(dSt, [1, 0, 2]), qs, s.seq, s.seq, g, s.headDim);
-        const asRows = (t: tf.Tensor): tf.Tensor => tf.reshape(t, [rows, 1, d]);
-        return tf.reshape(tf.concat([asRows(dQ), asRows(dK), asRows(dV)], 1), [rows, 3 * d]);
+        const asRows = (t: tf.Tensor): tf.Tensor => tf.reshape(t, [rows, d]);
+        return tf.reshape(tf.transpose(tf.stack([asRows(dQ), asRows(dK), asRows(dV)]), [1, 0, 2]), [rows, 3 * d]);
       },
     };
   });
