@@ -43,3 +43,4 @@ export {
 } from './trainer.js';
 export { supervisedLoss, stopGradient } from './losses.js';
 export { forwardFlopsPerSequence, trainingFlopsPerSequence, type SequenceShape } from './flops.js';
+export { writePolicyCheckpoint, readPolicyCheckpoint, readPolicyManifest, POLICY_FILE, WEIGHTS_FILE, POLICY_FORMAT, type PolicyManifest } from './checkpoint.js';

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { geometry, type PolicyConfig } from './config.js';
 import { attentionBias, type Layout } from './layout.js';
 import './gradients.js';
-import { attention, embed, linear, normLinear, tokenEntropy, tokenLogProb, type AttentionShape } from './ops.js';
+import { attentionBlock, attentionForward, embed, linear, normLinear, tokenEntropy, tokenLogProb, type AttentionShape } from './ops.js';
 import { IMAGE_ID, UNGENERATABLE_IDS } from './tokenizer.js';
 
 export type ParamTensors = ReadonlyMap<string, tf.Tensor>;
@@ -39,32 +39,34 @@ export const attentionShape = (config: PolicyConfig, seq: number, batch: number)
   headDim: geometry(config).headDim,
 });
 
-/** One pre-norm transformer block on x [S·B, D]; pushes the layer's keys/values to `kv` when given. */
+/**
+ * One pre-norm transformer block on x [S·B, D]; `bias` [S, G, S] is the attention mask (null:
+ * none). With `kv` given (prefill, no gradient) the layer's keys and values are pushed to it in
+ * the cache layout [G, S, d_h].
+ */
 export const block = (
   params: ParamTensors,
   config: PolicyConfig,
   prefix: string,
   x: tf.Tensor2D,
-  bias: tf.Tensor4D | null,
+  bias: tf.Tensor3D | null,
   shape: AttentionShape,
   kv?: LayerKv[],
 ): tf.Tensor2D => {
-  const qkv = normLinear(x, param(params, `${prefix}.norm1`), param(params, `${prefix}.attn.qkv.w`), param(params, `${prefix}.attn.qkv.b`), config.normEps);
-  if (kv !== undefined) kv.push(cacheLayout(qkv, shape));
-  const mixed = attention(qkv, bias, shape);
+  const gain = param<tf.Rank.R1>(params, `${prefix}.norm1`);
+  const wqkv = param<tf.Rank.R2>(params, `${prefix}.attn.qkv.w`);
+  const bqkv = param<tf.Rank.R1>(params, `${prefix}.attn.qkv.b`);
+  let mixed: tf.Tensor2D;
+  if (kv === undefined) {
+    mixed = attentionBlock(x, gain, wqkv, bqkv, bias, shape, config.normEps);
+  } else {
+    const forward = attentionForward(x, gain, wqkv, bqkv, bias, shape, config.normEps);
+    kv.push({ k: tf.transpose(forward.k, [1, 0, 2]), v: tf.transpose(forward.v, [1, 0, 2]) });
+    mixed = forward.out;
+  }
   const x1 = tf.add(x, linear(mixed, param(params, `${prefix}.attn.out.w`), param(params, `${prefix}.attn.out.b`))) as tf.Tensor2D;
   const up = normLinear(x1, param(params, `${prefix}.norm2`), param(params, `${prefix}.mlp.up.w`), param(params, `${prefix}.mlp.up.b`), config.normEps, true);
   return tf.add(x1, linear(up, param(params, `${prefix}.mlp.down.w`), param(params, `${prefix}.mlp.down.b`))) as tf.Tensor2D;
-};
-
-/** Keys and values of qkv [S·B, 3·D] in the cache layout [G, S, d_h]. */
-const cacheLayout = (qkv: tf.Tensor2D, s: AttentionShape): LayerKv => {
-  const rows = s.seq * s.batch;
-  const d = s.heads * s.headDim;
-  const qkv3 = tf.reshape(qkv, [rows, 3, d]);
-  const part = (i: number): tf.Tensor3D =>
-    tf.transpose(tf.reshape(tf.slice(qkv3, [0, i, 0], [rows, 1, d]), [s.seq, s.batch * s.heads, s.headDim]), [1, 0, 2]);
-  return { k: part(1), v: part(2) };
 };
 
 /** Image prefix tokens [I·B, D] (time-major) from patches [I·B, patchDim]. */
@@ -104,7 +106,8 @@ export const forwardHidden = (params: ParamTensors, config: PolicyConfig, inputs
   const tokens = text === null ? image : tf.concat([image, text], 0);
   const allPositions = text === null ? imagePositions : tf.concat([imagePositions, textPositions], 0);
   let x = tf.add(tokens, embed(allPositions as tf.Tensor1D, param(params, 'embed.positions'))) as tf.Tensor2D;
-  const bias = tf.tensor4d(attentionBias(layout), [seq, batch, 1, seq]);
+  const heads = tf.zeros([1, 1, config.heads, 1]);
+  const bias = tf.reshape(tf.add(tf.tensor4d(attentionBias(layout), [seq, batch, 1, seq]), heads), [seq, batch * config.heads, seq]) as tf.Tensor3D;
   const shape = attentionShape(config, seq, batch);
   for (let l = 0; l < config.decoderLayers; l++) x = block(params, config, `decoder.${l}`, x, bias, shape, kv);
   return x;

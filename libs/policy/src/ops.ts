@@ -75,6 +75,16 @@ export const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, re
   return (b === null ? op(x, w) : op(x, w, b)) as tf.Tensor2D;
 };
 
+/** Row-normalised x̂ = x·r and r = (mean(x²) + ε)^(-1/2) [N, 1]. */
+const rmsScale = (x: tf.Tensor2D, eps: number): { xHat: tf.Tensor2D; r: tf.Tensor2D } => {
+  const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)) as tf.Tensor2D;
+  return { xHat: tf.mul(x, r), r };
+};
+
+/** dx of x̂ = x·r given dx̂: r·(dx̂ − x̂·mean(dx̂ ⊙ x̂)). */
+const rmsScaleGrad = (dxHat: tf.Tensor, xHat: tf.Tensor, r: tf.Tensor): tf.Tensor =>
+  tf.mul(r, tf.sub(dxHat, tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), -1, true))));
+
 /**
  * A linear layer on RMS-normalised input: y = act((x·r)·(g ⊙ W) + b) with r = (mean(x²) + ε)^(-1/2)
  * per row and g the norm's gain folded into W's rows (so no [N, D] gain multiply). With
@@ -84,8 +94,7 @@ export const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, re
 export const normLinear = (x: tf.Tensor2D, gain: tf.Tensor1D, w: tf.Tensor2D, b: tf.Tensor1D | null, eps: number, relu = false): tf.Tensor2D => {
   const activation = relu ? 'relu' : 'linear';
   const op = customOp(([xIn, gIn, wIn, bIn], save) => {
-    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xIn!), -1, true), eps));
-    const xHat = tf.mul(xIn!, r) as tf.Tensor2D;
+    const { xHat, r } = rmsScale(xIn as tf.Tensor2D, eps);
     const scaledW = tf.mul(tf.expandDims(gIn!, 1), wIn!) as tf.Tensor2D;
     const y = tf.fused.matMul({ a: xHat, b: scaledW, activation, ...(bIn === undefined ? {} : { bias: bIn }) });
     save(relu ? [xHat, r, gIn!, wIn!, y] : [xHat, r, gIn!, wIn!]);
@@ -98,7 +107,7 @@ export const normLinear = (x: tf.Tensor2D, gain: tf.Tensor1D, w: tf.Tensor2D, b:
         const [dScaled, db] = weightGrads(xh as tf.Tensor2D, g, bIn !== undefined);
         const dW = tf.mul(tf.expandDims(gs!, 1), dScaled!);
         const dGain = tf.sum(tf.mul(ws!, dScaled!), 1);
-        const dx = tf.mul(rs!, tf.sub(dxHat, tf.mul(xh!, tf.mean(tf.mul(dxHat, xh!), -1, true))));
+        const dx = rmsScaleGrad(dxHat, xh!, rs!);
         return db === undefined ? [dx, dGain, dW] : [dx, dGain, dW, db];
       },
     };
@@ -122,63 +131,127 @@ export interface AttentionShape {
 }
 
 /**
- * The (scaled query, key, value) of a fused projection qkv [S·B, 3·D], each laid out [S, G, d_h]:
- * one transpose [N, 3, D] → [3, N, D] (contiguous D-chunks, cheap) and an unstack.
+ * The effective Q/K/V projections of a block: W' = g ⊙ W ⊙ c and b' = b ⊙ c with the
+ * column scale c = 1/√d_h on the query columns and 1 elsewhere (the attention scale folded
+ * into the small weights instead of the [N, D] queries), split into three [D, D] blocks.
  */
-export const splitQkv = (qkv: tf.Tensor2D, s: AttentionShape): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] => {
-  const rows = s.seq * s.batch;
+const qkvWeights = (gain: tf.Tensor, wqkv: tf.Tensor, bqkv: tf.Tensor, columnScale: tf.Tensor): { w: tf.Tensor2D[]; b: tf.Tensor1D[] } => {
+  const d = wqkv.shape[0]!;
+  const w = tf.mul(tf.mul(tf.expandDims(gain, 1), wqkv), columnScale) as tf.Tensor2D;
+  const b = tf.mul(bqkv, columnScale) as tf.Tensor1D;
+  return {
+    w: [0, 1, 2].map((i) => tf.slice(w, [0, i * d], [d, d])),
+    b: [0, 1, 2].map((i) => tf.slice(b, [i * d], [d])),
+  };
+};
+
+const columnScaleOf = (s: AttentionShape): tf.Tensor1D => {
   const d = s.heads * s.headDim;
-  const g = s.batch * s.heads;
-  const [q, k, v] = tf.unstack(tf.transpose(tf.reshape(qkv, [rows, 3, d]), [1, 0, 2])).map((t) => tf.reshape(t, [s.seq, g, s.headDim]) as tf.Tensor3D);
-  return [tf.mul(q!, 1 / Math.sqrt(s.headDim)), k!, v!];
+  const values = new Float32Array(3 * d).fill(1);
+  values.fill(1 / Math.sqrt(s.headDim), 0, d);
+  return tf.tensor1d(values);
 };
 
-/** Attention probabilities [S, G, S] from scaled queries and keys ([S, G, d_h]) and an additive bias [S, B, 1, S]. */
-export const attentionProbs = (q: tf.Tensor3D, k: tf.Tensor3D, bias: tf.Tensor4D | null, s: AttentionShape): tf.Tensor3D => {
-  const g = s.batch * s.heads;
-  const scores = groupedMatMul(tf.transpose(q, [0, 2, 1]), tf.transpose(k, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
-  const biased = bias === null ? scores : tf.reshape(tf.add(tf.reshape(scores, [s.seq, s.batch, s.heads, s.seq]), bias), [s.seq, g, s.seq]);
-  return tf.softmax(biased) as tf.Tensor3D;
-};
+/** Everything the attention sub-layer computes on the way forward (kept for its gradient). */
+export interface AttentionForward {
+  readonly out: tf.Tensor2D;
+  readonly xHat: tf.Tensor2D;
+  readonly r: tf.Tensor2D;
+  /** Scaled queries, keys, values, each [S, G, d_h]. */
+  readonly q: tf.Tensor3D;
+  readonly k: tf.Tensor3D;
+  readonly v: tf.Tensor3D;
+  /** Probabilities [S_i, G, S_j] and the same laid out [S_i, S_j, G]. */
+  readonly p: tf.Tensor3D;
+  readonly pt: tf.Tensor3D;
+}
 
-/** Σ_j P[i,g,j]·V[j,g,:] for probabilities P [S, G, S] and values [S, G, d_h]; result [S·B, D]. */
-export const attentionMix = (p: tf.Tensor3D, v: tf.Tensor3D, s: AttentionShape): tf.Tensor2D => {
+/**
+ * Forward pass of the attention sub-layer before its output projection:
+ * x̂ = RMSNorm(x) (gain folded into the weights), q|k|v = x̂·W'_{q|k|v} + b'_{q|k|v},
+ * P = softmax(q·kᵀ + bias) per (sequence, head), out = P·v, in token rows [S·B, D].
+ * `bias` [S, G, S] (G = B·heads, sequence-major) holds 0 for allowed pairs and −1e9 otherwise;
+ * null allows every pair.
+ */
+export const attentionForward = (
+  x: tf.Tensor2D,
+  gain: tf.Tensor1D,
+  wqkv: tf.Tensor2D,
+  bqkv: tf.Tensor1D,
+  bias: tf.Tensor3D | null,
+  s: AttentionShape,
+  eps: number,
+): AttentionForward => {
   const g = s.batch * s.heads;
-  return tf.reshape(groupedMatMul(tf.transpose(p, [0, 2, 1]), v, s.seq, s.seq, g, s.headDim), [s.seq * s.batch, s.heads * s.headDim]);
+  const { xHat, r } = rmsScale(x, eps);
+  const { w, b } = qkvWeights(gain, wqkv, bqkv, columnScaleOf(s));
+  const [q, k, v] = [0, 1, 2].map((i) => tf.reshape(tf.fused.matMul({ a: xHat, b: w[i]!, bias: b[i]! }), [s.seq, g, s.headDim]) as tf.Tensor3D);
+  const scores = groupedMatMul(tf.transpose(q!, [0, 2, 1]), tf.transpose(k!, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
+  const p = tf.softmax(bias === null ? scores : tf.add(scores, bias)) as tf.Tensor3D;
+  const pt = tf.transpose(p, [0, 2, 1]);
+  const out = tf.reshape(groupedMatMul(pt, v!, s.seq, s.seq, g, s.headDim), [s.seq * s.batch, s.heads * s.headDim]) as tf.Tensor2D;
+  return { out, xHat, r, q: q!, k: k!, v: v!, p, pt };
 };
 
 /**
- * Multi-head self-attention from a fused projection qkv [S·B, 3·D] (rows time-major) to the
- * mixed values [S·B, D], before the output projection. `bias` [S, B, 1, S] holds 0 for an
- * allowed (query, key) pair and a large negative number otherwise (causal and padding masks);
- * null means every pair is allowed.
+ * The attention sub-layer (RMSNorm, Q/K/V projections, multi-head attention; the output
+ * projection is a separate `linear`) with its gradient. With P the probabilities and dO the
+ * incoming gradient: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − Σ_j dP⊙P), dQ' = dS·K, dK = dSᵀ·Q'
+ * (Q' the scaled queries), then dx̂ = Σ_{q,k,v} dZ·W'ᵀ, dW' = x̂ᵀ·dZ, db' = Σ_rows dZ, mapped back
+ * through W' = g ⊙ W ⊙ c: dW = g ⊙ c ⊙ dW', db = c ⊙ db', dg = Σ_cols (W ⊙ c) ⊙ dW'.
  */
-export const attention = (qkv: tf.Tensor2D, bias: tf.Tensor4D | null, s: AttentionShape): tf.Tensor2D => {
+export const attentionBlock = (
+  x: tf.Tensor2D,
+  gain: tf.Tensor1D,
+  wqkv: tf.Tensor2D,
+  bqkv: tf.Tensor1D,
+  bias: tf.Tensor3D | null,
+  s: AttentionShape,
+  eps: number,
+): tf.Tensor2D => {
   const g = s.batch * s.heads;
-  const scale = 1 / Math.sqrt(s.headDim);
   const rows = s.seq * s.batch;
   const d = s.heads * s.headDim;
-  const op = customOp(([qkvIn], save) => {
-    const [q, k, v] = splitQkv(qkvIn as tf.Tensor2D, s);
-    const p = attentionProbs(q, k, bias, s);
-    save([q, k, v, p]);
+  const op = customOp(([xIn, gIn, wIn, bIn], save) => {
+    const f = attentionForward(xIn as tf.Tensor2D, gIn as tf.Tensor1D, wIn as tf.Tensor2D, bIn as tf.Tensor1D, bias, s, eps);
+    save([f.xHat, f.r, f.q, f.k, f.v, f.p, f.pt, gIn!, wIn!, bIn!]);
     return {
-      value: attentionMix(p, v, s),
+      value: f.out,
       gradFunc: (dy, saved) => {
-        const [qs, ks, vs, ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const [xHat, r, q, k, v, p, pt, gs, ws, bs] = saved as [
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor1D,
+          tf.Tensor2D,
+          tf.Tensor1D,
+        ];
         const dO = tf.reshape(dy, [s.seq, g, s.headDim]);
-        const dV = groupedMatMul(tf.transpose(ps, [2, 0, 1]), dO, s.seq, s.seq, g, s.headDim);
-        const dP = groupedMatMul(tf.transpose(dO, [0, 2, 1]), tf.transpose(vs, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
-        const dS = tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true)));
+        const dV = groupedMatMul(tf.transpose(pt, [1, 0, 2]), dO, s.seq, s.seq, g, s.headDim);
+        const dP = groupedMatMul(tf.transpose(dO, [0, 2, 1]), tf.transpose(v, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
+        const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
         const dSt = tf.transpose(dS, [0, 2, 1]);
-        const dQ = tf.mul(groupedMatMul(dSt, ks, s.seq, s.seq, g, s.headDim), scale);
-        const dK = groupedMatMul(tf.transpose(dSt, [1, 0, 2]), qs, s.seq, s.seq, g, s.headDim);
-        const asRows = (t: tf.Tensor): tf.Tensor => tf.reshape(t, [rows, d]);
-        return tf.reshape(tf.transpose(tf.stack([asRows(dQ), asRows(dK), asRows(dV)]), [1, 0, 2]), [rows, 3 * d]);
+        const dQ = groupedMatMul(dSt, k, s.seq, s.seq, g, s.headDim);
+        const dK = groupedMatMul(tf.transpose(dSt, [1, 0, 2]), q, s.seq, s.seq, g, s.headDim);
+        const dZ = [dQ, dK, dV].map((t) => tf.reshape(t, [rows, d]) as tf.Tensor2D);
+        const columnScale = columnScaleOf(s);
+        const { w } = qkvWeights(gs, ws, bs, columnScale);
+        const dxHat = tf.addN(dZ.map((dz, i) => tf.matMul(dz, tf.transpose(w[i]!))));
+        const xHatT = tf.concat([tf.transpose(xHat), tf.ones([1, rows])], 0);
+        const full = tf.concat(dZ.map((dz) => tf.matMul(xHatT, dz)), 1);
+        const dScaled = tf.slice(full, [0, 0], [d, 3 * d]);
+        const dbScaled = tf.reshape(tf.slice(full, [d, 0], [1, 3 * d]), [3 * d]);
+        const dW = tf.mul(tf.mul(tf.expandDims(gs, 1), dScaled), columnScale);
+        const dGain = tf.sum(tf.mul(tf.mul(ws, columnScale), dScaled), 1);
+        return [rmsScaleGrad(dxHat, xHat, r), dGain, dW, tf.mul(dbScaled, columnScale)];
       },
     };
   });
-  return op(qkv) as tf.Tensor2D;
+  return op(x, gain, wqkv, bqkv) as tf.Tensor2D;
 };
 
 /**

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable } from '@rlflow/eval';
-import { initBackend, isBackendChoice, type Policy } from '@rlflow/policy';
+import { initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
 import { FAMILIES, isLevel, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
-import { readPolicyCheckpoint } from '../sft/index.js';
 import type { RegisterCommand } from './index.js';
 
 interface Flags {

@@ -2,7 +2,7 @@
  * A training checkpoint: everything the loop needs to continue exactly as if it had not stopped.
  *
  *   step-NNNNNN/
- *     policy/          the policy (config + weights), the warm start's format (sft/checkpoint.ts)
+ *     policy/          the policy (config + weights), libs/policy's policy checkpoint (checkpoint.ts)
  *     optimizer.bin    AdamW first and second moments (and the frozen reference weights when a KL
  *                      term keeps one), float32 little-endian, in `paramSpecs` order
  *     manifest.json    step, optimizer step count, the curriculum state, and the sha256 of every
@@ -20,10 +20,22 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { DecodeError, decodeWith, deriveSeed, writeFileAtomic } from '@rlflow/core';
 import { CurriculumStateJson, decodeCurriculumState, encodeCurriculumState, type CurriculumState } from '@rlflow/curriculum';
-import { createPolicy, createTrainer, paramSpecs, type OptimizerConfig, type Policy, type Trainer, type TrainerState } from '@rlflow/policy';
+import {
+  createPolicy,
+  createTrainer,
+  paramSpecs,
+  POLICY_FILE,
+  readPolicyCheckpoint,
+  WEIGHTS_FILE,
+  writePolicyCheckpoint,
+  type OptimizerConfig,
+  type Policy,
+  type Trainer,
+  type TrainerState,
+} from '@rlflow/policy';
 import type { TrainConfig } from '../config/index.js';
 import { latestCheckpoint, writeCheckpointDir, type CheckpointEntry } from '../run/index.js';
-import { ensureSftCheckpoint, loadSftPolicy, readPolicyCheckpoint, SFT_POLICY_CONFIG, writePolicyCheckpoint, POLICY_FILE, WEIGHTS_FILE } from '../sft/index.js';
+import { ensureSftCheckpoint, loadSftPolicy, SFT_POLICY_CONFIG } from '../sft/index.js';
 
 export const TRAINING_CHECKPOINT_FORMAT = 'rlflow-training-checkpoint/1';
 const OPTIMIZER_FILE = 'optimizer.bin';

@@ -1,7 +1,6 @@
 export { defaultSftConfig, sftConfigHash, canonicalJson, SftConfigCodec, SFT_POLICY_CONFIG, SFT_STEPS, SFT_FORMAT, type SftConfig, type SftEvalConfig } from './config.js';
 export { sftBatches, solutionSequence } from './data.js';
 export { trainSft, type SftStep, type SftTraining } from './train.js';
-export { writePolicyCheckpoint, readPolicyCheckpoint, readPolicyManifest, POLICY_FILE, WEIGHTS_FILE, POLICY_FORMAT, type PolicyManifest } from './checkpoint.js';
 export { readSftRecord, SftRecordCodec, RECORD_FILE, CHECKPOINT_DIR, type SftRecord, type SftEvaluation } from './record.js';
 export { ensureSftCheckpoint, loadSftPolicy, storedSft, sftCacheDir, defaultCacheRoot, type EnsureSftOptions, type SftCheckpoint, type SftError } from './store.js';
 export { createSftProgress, formatSftLine, type SftProgress, type SftProgressOptions } from './progress.js';

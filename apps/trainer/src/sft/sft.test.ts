@@ -9,7 +9,7 @@ import { evaluateOnSuite } from '@rlflow/eval';
 import { createPolicy, initBackend, tinyPolicyConfig, tokenizer } from '@rlflow/policy';
 import { main } from '../main.js';
 import { canonicalJson, defaultSftConfig, sftConfigHash, type SftConfig } from './config.js';
-import { readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
+import { readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from '@rlflow/policy';
 import { sftBatches } from './data.js';
 import { createSftProgress } from './progress.js';
 import { formatSftReport } from './report.js';

@@ -81,7 +81,7 @@ export type CheckpointPolicyLoader = (dir: string) => Promise<E.Either<Error, Lo
 
 /**
  * Evaluates the policy stored in `checkpointDir` on the dataset at `path`. The loader reads the
- * checkpoint (e.g. the trainer's `readPolicyCheckpoint`); the policy is released afterwards.
+ * checkpoint (e.g. `readPolicyCheckpoint` of @rlflow/policy); the policy is released afterwards.
  */
 export const evaluateCheckpointOnDataset = async (
   options: Omit<DatasetEvalOptions, 'items' | 'policy'> & {

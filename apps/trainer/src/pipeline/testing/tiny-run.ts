@@ -3,9 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { createPolicy, initBackend, tinyPolicyConfig, type PolicyConfig } from '@rlflow/policy';
+import { createPolicy, initBackend, tinyPolicyConfig, writePolicyCheckpoint, type PolicyConfig } from '@rlflow/policy';
 import { resolveConfig, type TrainConfig } from '../../config/index.js';
-import { writePolicyCheckpoint } from '../../sft/index.js';
 
 /** The tiny test model with the suite's prompt and response budgets. */
 export const testPolicyConfig: PolicyConfig = { ...tinyPolicyConfig, maxPromptTokens: 48, maxResponseTokens: 32 };

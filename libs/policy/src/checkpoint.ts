@@ -1,17 +1,20 @@
 /**
- * The warm start's policy checkpoint: `policy.json` (format tag, the model configuration, each
+ * A policy checkpoint: `policy.json` (format tag, the model configuration, each
  * parameter's name, shape and offset) and `weights.bin` (the parameters as float32,
  * little-endian, concatenated in `paramSpecs` order). Reading decodes `policy.json` with io-ts
  * and checks every parameter against the configuration's specs, so a truncated or mismatched
  * file is an error naming what is wrong, never a half-loaded policy. Each file is written
- * atomically; the SFT output directory as a whole is published by a rename (store.ts).
+ * atomically; callers publish the directory holding them by a rename (the SFT store, the
+ * trainer's checkpoints).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { DecodeError, decodeWith, writeFileAtomic } from '@rlflow/core';
-import { Policy, PolicyConfigCodec, decodePolicyConfig, paramSpecs, type PolicyConfig } from '@rlflow/policy';
+import { PolicyConfigCodec, decodePolicyConfig, type PolicyConfig } from './config.js';
+import { paramSpecs } from './params.js';
+import { Policy } from './policy.js';
 
 export const POLICY_FILE = 'policy.json';
 export const WEIGHTS_FILE = 'weights.bin';
