@@ -10,24 +10,17 @@ import { guarded } from '@rlflow/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { finiteOutput, rewardsAndGroups } from './checks.js';
-import { groupMembers, isConstantOver, meanOver } from './groups.js';
+import { advantagesByGroup, meanOver } from './groups.js';
 import type { AdvantageKernel } from './kernel.js';
 
 const STAGE = 'advantage.drgrpo';
 
 /** r_i − mean_g(r) per sequence (r_i for a group of one, 0 in a constant group), unchecked. */
 export const centreByGroup = (rewards: ArrayLike<number>, groupIds: ArrayLike<number>): Float64Array => {
-  const out = new Float64Array(rewards.length);
-  for (const members of groupMembers(groupIds)) {
-    if (members.length === 1) {
-      out[members[0]!] = rewards[members[0]!]!;
-      continue;
-    }
-    if (isConstantOver(rewards, members)) continue;
+  return advantagesByGroup(rewards, groupIds, (members) => {
     const mean = meanOver(rewards, members);
-    for (const i of members) out[i] = rewards[i]! - mean;
-  }
-  return out;
+    return (i) => rewards[i]! - mean;
+  });
 };
 
 export const drgrpo =

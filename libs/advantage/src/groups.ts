@@ -62,3 +62,25 @@ export const isConstantOver = (values: ArrayLike<number>, members: ArrayLike<num
   for (let k = 1; k < members.length; k++) if (values[members[k]!] !== first) return false;
   return true;
 };
+
+/**
+ * Per-group advantages with the shared edge cases of ALGORITHMS.md §1: a group of one keeps its
+ * reward, a group whose rewards are all equal gets 0, and the members of every other group get
+ * `forGroup(members)(i)` (the group's statistics computed once, in `forGroup`). Unchecked: the
+ * caller validates rewards and group ids.
+ */
+export const advantagesByGroup = (
+  rewards: ArrayLike<number>,
+  groupIds: ArrayLike<number>,
+  forGroup: (members: Int32Array) => (i: number) => number,
+): Float64Array => {
+  const out = new Float64Array(rewards.length);
+  for (const members of groupMembers(groupIds)) {
+    if (members.length === 1) out[members[0]!] = rewards[members[0]!]!;
+    else if (!isConstantOver(rewards, members)) {
+      const advantage = forGroup(members);
+      for (const i of members) out[i] = advantage(i);
+    }
+  }
+  return out;
+};

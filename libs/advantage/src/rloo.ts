@@ -10,7 +10,7 @@ import { guarded } from '@rlflow/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { finiteOutput, rewardsAndGroups } from './checks.js';
-import { compensatedSum, groupMembers, isConstantOver } from './groups.js';
+import { advantagesByGroup, compensatedSum } from './groups.js';
 import type { AdvantageKernel } from './kernel.js';
 
 const STAGE = 'advantage.rloo';
@@ -19,19 +19,11 @@ export const rloo =
   (): AdvantageKernel =>
   ({ rewards, groupIds }) =>
     pipe(
-      guarded(rewardsAndGroups(STAGE, rewards, groupIds), () => {
-        const out = new Float64Array(rewards.length);
-        for (const members of groupMembers(groupIds)) {
-          if (members.length === 1) {
-            out[members[0]!] = rewards[members[0]!]!;
-            continue;
-          }
-          if (isConstantOver(rewards, members)) continue;
+      guarded(rewardsAndGroups(STAGE, rewards, groupIds), () =>
+        advantagesByGroup(rewards, groupIds, (members) => {
           const total = compensatedSum(rewards, members);
-          const others = members.length - 1;
-          for (const i of members) out[i] = rewards[i]! - (total - rewards[i]!) / others;
-        }
-        return out;
-      }),
+          return (i) => rewards[i]! - (total - rewards[i]!) / (members.length - 1);
+        }),
+      ),
       E.chain((out) => finiteOutput(STAGE, 'advantages', out)),
     );

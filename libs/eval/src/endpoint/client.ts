@@ -186,7 +186,7 @@ export const createChatClient = (config: ChatClientConfig): ChatClient => {
   const redact = redactor([config.apiKey]);
   const openai = new OpenAI({
     baseURL: config.baseURL,
-    // Local servers need no key; the client insists on one, so a placeholder stands in.
+    // Local servers need no key; the client requires one, so a fixed non-secret value is sent.
     apiKey: config.apiKey?.reveal() ?? 'no-key',
     maxRetries: 0,
     timeout: config.timeoutMs,
