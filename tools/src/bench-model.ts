@@ -7,7 +7,9 @@
  *                         image columns each), median of the timed steps
  *   achieved GFLOP/s      of that step: 128 × trainingFlopsPerSequence / seconds (flops.ts counts
  *                         the matrix products, forward + backward = 3 × forward)
- *   backend GFLOP/s       of a 1024 × 1024 × 1024 matmul, 2n³ / seconds, median of 5
+ *   backend GFLOP/s       of a 1024 × 1024 × 1024 matmul, 2n³ / seconds: 5 timed products before
+ *                         the model work and 5 after, the median of the 10 (so a slower or
+ *                         faster spell of the machine weighs on both sides of the ratio)
  *   ratio                 achieved / backend
  *   peak RSS and the tensor count before and after.
  */
@@ -18,10 +20,12 @@ import {
   createTrainer,
   defaultOptimizerConfig,
   defaultPolicyConfig,
+  geometry,
   initBackend,
   supervisedLoss,
   trainingFlopsPerSequence,
   type BackendChoice,
+  type PolicyConfig,
   type PromptInput,
 } from '@rlflow/policy';
 
@@ -32,6 +36,10 @@ export interface ModelBenchOptions {
   readonly groupSize?: number;
   readonly newTokens?: number;
   readonly trainSteps?: number;
+  /** The model measured (default: the default model of DESIGN.md). */
+  readonly policyConfig?: PolicyConfig;
+  /** Side of the square matmul (default 1024). */
+  readonly matmulSize?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -44,6 +52,8 @@ export interface ModelBenchResult {
   readonly generation: { readonly cachedTokensPerSecond: number; readonly uncachedTokensPerSecond: number; readonly speedup: number; readonly sameTokens: boolean };
   readonly training: { readonly tokensPerSecond: number; readonly stepSeconds: number; readonly gflops: number };
   readonly matmulGflops: number;
+  /** The matmul's median GFLOP/s before and after the model work. */
+  readonly matmulGflopsBeforeAfter: readonly [number, number];
   readonly trainingToMatmul: number;
   readonly peakRssMb: number;
   readonly tensors: { readonly before: number; readonly after: number };
@@ -60,7 +70,8 @@ const seconds = (run: () => void): number => {
   return (performance.now() - t0) / 1000;
 };
 
-const matmulGflops = (n = 1024, repeats = 5): number => {
+/** GFLOP/s of each of `repeats` timed n × n × n float32 products (after one untimed). */
+const matmulSamples = (n: number, repeats = 5): number[] => {
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
   const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
   const once = (): void => {
@@ -72,17 +83,19 @@ const matmulGflops = (n = 1024, repeats = 5): number => {
   const times = Array.from({ length: repeats }, () => seconds(once));
   a.dispose();
   b.dispose();
-  return (2 * n ** 3) / median(times) / 1e9;
+  return times.map((t) => (2 * n ** 3) / t / 1e9);
 };
 
 export const runModelBench = async (options: ModelBenchOptions = {}): Promise<ModelBenchResult> => {
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const backend = await initBackend(options.backend ?? 'auto');
   const tensorsBefore = tf.memory().numTensors;
-  const config = defaultPolicyConfig;
+  const matmulSize = options.matmulSize ?? 1024;
+  const matmulBefore = matmulSamples(matmulSize);
+  const config = options.policyConfig ?? defaultPolicyConfig;
   const rows = (options.prompts ?? 16) * (options.groupSize ?? 8);
-  const newTokens = options.newTokens ?? 32;
-  const promptWidth = 40;
+  const newTokens = Math.min(options.newTokens ?? 32, config.maxResponseTokens);
+  const promptWidth = Math.min(40, config.maxPromptTokens);
   const rng = Rng.fromSeed(1);
   const prompts: PromptInput[] = Array.from({ length: options.prompts ?? 16 }, () => ({
     image: Float32Array.from({ length: config.imageSize * config.imageSize * 3 }, () => rng.next()),
@@ -107,14 +120,19 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
   unwrap(trainer.step(sequences, loss));
   const stepTimes = Array.from({ length: options.trainSteps ?? 3 }, () => seconds(() => void unwrap(trainer.step(sequences, loss))));
   const stepSeconds = median(stepTimes);
-  const columns = 16 + promptWidth + newTokens;
+  const columns = geometry(config).imageTokens + promptWidth + newTokens;
   const trainGflops = (rows * trainingFlopsPerSequence(config, { promptWidth, responseWidth: newTokens })) / stepSeconds / 1e9;
   log(`training step (${rows} rows × ${columns} columns): ${stepSeconds.toFixed(2)} s, ${((rows * columns) / stepSeconds).toFixed(0)} tokens/s, ${trainGflops.toFixed(2)} GFLOP/s achieved`);
   trainer.dispose();
   policy.dispose();
 
-  const matmul = matmulGflops();
-  log(`backend ${backend.name} (${backend.threads} thread(s)): 1024³ matmul ${matmul.toFixed(2)} GFLOP/s; training reaches ${((100 * trainGflops) / matmul).toFixed(1)}% of it`);
+  const matmulAfter = matmulSamples(matmulSize);
+  const matmul = median([...matmulBefore, ...matmulAfter]);
+  const beforeAfter = [median(matmulBefore), median(matmulAfter)] as const;
+  log(
+    `backend ${backend.name} (${backend.threads} thread(s)): ${matmulSize}³ matmul ${matmul.toFixed(2)} GFLOP/s ` +
+      `(${beforeAfter[0].toFixed(1)} before, ${beforeAfter[1].toFixed(1)} after the model work); training reaches ${((100 * trainGflops) / matmul).toFixed(1)}% of it`,
+  );
   const result: ModelBenchResult = {
     backend: backend.name,
     backendReason: backend.reason,
@@ -129,6 +147,7 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
     },
     training: { tokensPerSecond: (rows * columns) / stepSeconds, stepSeconds, gflops: trainGflops },
     matmulGflops: matmul,
+    matmulGflopsBeforeAfter: beforeAfter,
     trainingToMatmul: trainGflops / matmul,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     tensors: { before: tensorsBefore, after: tf.memory().numTensors },

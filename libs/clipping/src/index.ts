@@ -27,4 +27,4 @@ export * from './policy/registry.js';
 export { detached, stopGradient } from './tensor/stop-gradient.js';
 export { toTensor2D, matrixFromTensor } from './tensor/convert.js';
 export { lossAndGradient, type LossAndGradient, type Evaluated } from './tensor/evaluate.js';
-export { registerClippingGradients } from './tensor/gradients.js';
+export { registerKernelGradients } from './tensor/gradients.js';

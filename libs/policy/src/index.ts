@@ -41,6 +41,19 @@ export {
   type StepOptions,
   type StepResult,
 } from './trainer.js';
-export { supervisedLoss, stopGradient } from './losses.js';
+export { supervisedLoss } from './losses.js';
 export { forwardFlopsPerSequence, trainingFlopsPerSequence, type SequenceShape } from './flops.js';
 export { writePolicyCheckpoint, readPolicyCheckpoint, readPolicyManifest, POLICY_FILE, WEIGHTS_FILE, POLICY_FORMAT, type PolicyManifest } from './checkpoint.js';
+export {
+  TRAINER_CHECKPOINT_FORMAT,
+  TRAINER_MANIFEST_FILE,
+  TRAINER_POLICY_DIR,
+  trainerManifestCodec,
+  fillTrainerCheckpoint,
+  writeTrainerCheckpoint,
+  readTrainerManifest,
+  readTrainerCheckpoint,
+  type TrainerManifest,
+  type RestoredTrainer,
+  type ReadTrainerOptions,
+} from './trainer-checkpoint.js';

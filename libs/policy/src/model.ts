@@ -12,11 +12,14 @@
  * Activations are time-major rows: row s·B + b is column s of sequence b.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerKernelGradients } from '@rlflow/clipping';
 import { geometry, type PolicyConfig } from './config.js';
 import { attentionBias, type Layout } from './layout.js';
-import './gradients.js';
 import { attentionBlock, attentionForward, embed, linear, normLinear, tokenEntropy, tokenLogProb, type AttentionShape } from './ops.js';
 import { IMAGE_ID, UNGENERATABLE_IDS } from './tokenizer.js';
+
+// The kernels the forward pass records on the tape outside the custom ops of ops.ts.
+registerKernelGradients();
 
 export type ParamTensors = ReadonlyMap<string, tf.Tensor>;
 

@@ -1,11 +1,17 @@
 /**
- * Gradient functions for the kernels the clipping losses differentiate through, registered in
- * tfjs-core's global gradient registry: d(a±b) = da ± db, d(a·b) = b·da + a·db,
- * d(a/b) = da/b − a·db/b², d(−x) = −dx, d(eˣ) = eˣ·dx, d(expm1 x) = eˣ·dx,
- * d(tanh x) = (1 − tanh²x)·dx, d(x²) = 2x·dx, d(sign x) = 0,
- * d max(a,b) = [a ≥ b]·da + [a < b]·db, d min(a,b) = [a ≤ b]·da + [a > b]·db,
- * d clip(x, lo, hi) = [lo ≤ x ≤ hi]·dx, d select(c, t, e) = c·dt + (1−c)·de, d Σx = broadcast(dy),
- * and zero for comparisons.
+ * Gradient functions of the tfjs-core kernels that rlflow differentiates through (the clipping
+ * losses here, and the policy engine's forward pass outside its custom ops), registered in
+ * tfjs-core's global gradient registry; the one registry of the project:
+ *
+ *   d(a±b) = da ± db,  d(a·b) = b·da + a·db,  d(a/b) = da/b − a·db/b²  (a broadcast input gets
+ *   the gradient summed over its broadcast axes),  d(−x) = −dx,  d eˣ = eˣ·dx,
+ *   d expm1 x = eˣ·dx,  d log x = dx/x,  d tanh x = (1 − tanh²x)·dx,  d x² = 2x·dx,
+ *   d sign x = 0,  d max(a,b) = [a ≥ b]·da + [a < b]·db,  d min(a,b) = [a ≤ b]·da + [a > b]·db,
+ *   d clip(x, lo, hi) = [lo ≤ x ≤ hi]·dx,  d select(c, t, e) = c·dt + (1−c)·de,
+ *   d Σx / d mean x = broadcast dy (/ count),  reshape / transpose: the inverse reshape /
+ *   permutation,  slice: dy zero-padded back to the input,  concat: dy split by the inputs'
+ *   sizes,  cast / identity: dy,  comparisons: 0.
+ *
  *
  * Source: a port of tfjs-core 4.22 `src/gradients/*_grad.ts` (Apache-2.0, the TensorFlow.js
  * authors), same semantics (ties of max/min go to the first input, clip passes its bounds).
@@ -41,6 +47,13 @@ const binary = (
   },
 });
 
+/** The saved input's shape with the reduced axes set to 1. */
+const keptShape = (x: tf.Tensor, axis: number | number[]): number[] => {
+  const shape = x.shape.slice();
+  for (const a of tf.util.parseAxisParam(axis, x.shape)) shape[a] = 1;
+  return shape;
+};
+
 const zeroGradient = (kernelName: string, inputs: readonly string[]): tf.GradConfig => ({
   kernelName,
   inputsToSave: [...inputs],
@@ -65,6 +78,7 @@ const configs: readonly tf.GradConfig[] = [
   })),
   { kernelName: tf.Neg, gradFunc: (dy): GradMap => ({ x: () => tf.neg(dy as tf.Tensor) }) },
   { kernelName: tf.Exp, outputsToSave: [true], gradFunc: (dy, saved): GradMap => ({ x: () => tf.mul(dy as tf.Tensor, saved[0]!) }) },
+  { kernelName: tf.Log, inputsToSave: ['x'], gradFunc: (dy, saved): GradMap => ({ x: () => tf.div(dy as tf.Tensor, saved[0]!) }) },
   { kernelName: tf.Expm1, inputsToSave: ['x'], gradFunc: (dy, saved): GradMap => ({ x: () => tf.mul(dy as tf.Tensor, tf.exp(saved[0]!)) }) },
   {
     kernelName: tf.Tanh,
@@ -108,11 +122,49 @@ const configs: readonly tf.GradConfig[] = [
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs): GradMap => {
       const x = saved[0]!;
-      const expandedShape = x.shape.slice();
-      const { axis } = attrs as { axis: number | number[] };
-      for (const a of tf.util.parseAxisParam(axis, x.shape)) expandedShape[a] = 1;
-      const derivative = tf.mul(tf.reshape(dy as tf.Tensor, expandedShape), tf.ones(x.shape, 'float32'));
-      return { x: () => derivative };
+      const { axis } = attrs as unknown as { axis: number | number[] };
+      return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, keptShape(x, axis)), tf.ones(x.shape, 'float32')) };
+    },
+  },
+  {
+    kernelName: tf.Mean,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs): GradMap => {
+      const x = saved[0]!;
+      const { axis } = attrs as unknown as { axis: number | number[] };
+      const shape = keptShape(x, axis);
+      const count = x.size / shape.reduce((a, b) => a * b, 1);
+      return { x: () => tf.div(tf.mul(tf.reshape(dy as tf.Tensor, shape), tf.ones(x.shape, 'float32')), count) };
+    },
+  },
+  {
+    kernelName: tf.Transpose,
+    gradFunc: (dy, _saved, attrs): GradMap => {
+      const { perm } = attrs as unknown as { perm: number[] };
+      const undo = new Array<number>(perm.length);
+      perm.forEach((p, i) => (undo[p] = i));
+      return { x: () => tf.transpose(dy as tf.Tensor, undo) };
+    },
+  },
+  {
+    kernelName: tf.Slice,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs): GradMap => {
+      const x = saved[0]!;
+      const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+      const [starts, sizes] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
+      const paddings = x.shape.map((dim, i): [number, number] => [starts[i]!, dim - starts[i]! - sizes[i]!]);
+      return { x: () => tf.pad(dy as tf.Tensor, paddings) };
+    },
+  },
+  {
+    kernelName: tf.Concat,
+    saveAllInputs: true,
+    gradFunc: (dy, saved, attrs): GradMap => {
+      const { axis } = attrs as unknown as { axis: number };
+      const dim = tf.util.parseAxisParam(axis, saved[0]!.shape)[0]!;
+      const parts = tf.split(dy as tf.Tensor, saved.map((t) => t.shape[dim]!), dim);
+      return Object.fromEntries(parts.map((part, i) => [String(i), () => part]));
     },
   },
   zeroGradient(tf.GreaterEqual, ['a', 'b']),
@@ -122,10 +174,10 @@ const configs: readonly tf.GradConfig[] = [
 ];
 
 /** Registers each gradient above whose kernel has none yet; idempotent. */
-export const registerClippingGradients = (): void => {
+export const registerKernelGradients = (): void => {
   for (const config of configs) {
     if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
   }
 };
 
-registerClippingGradients();
+registerKernelGradients();

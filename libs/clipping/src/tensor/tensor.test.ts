@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useCpuBackend } from '../cpu-backend.js';
 import { leakedBy } from '../testing/arbitraries.js';
 import { matrixFromTensor, toTensor2D } from './convert.js';
-import { registerClippingGradients } from './gradients.js';
+import { registerKernelGradients } from './gradients.js';
 import { detached, stopGradient } from './stop-gradient.js';
 
 beforeAll(useCpuBackend);
@@ -56,7 +56,7 @@ describe('gradient registrations', () => {
 
   it('do not replace a gradient someone else registered', () => {
     const before = tf.getGradient(tf.Exp);
-    registerClippingGradients();
+    registerKernelGradients();
     expect(tf.getGradient(tf.Exp)).toBe(before);
   });
 });

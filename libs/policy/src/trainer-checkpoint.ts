@@ -1,0 +1,216 @@
+/**
+ * The engine's training checkpoint: everything a `Trainer` needs to continue exactly.
+ *
+ *   DIR/
+ *     policy/          the policy (checkpoint.ts: policy.json with the model config, weights.bin)
+ *     optimizer.bin    AdamW first and second moments, then the frozen reference weights when a
+ *                      KL term keeps one; float32 little-endian, each in `paramSpecs` order
+ *     manifest.json    format, optimizer step count, whether a reference is stored, the sha256 of
+ *                      every file above, and the caller's `extra` (e.g. the trainer app's step and
+ *                      curriculum state); written last, so a directory without it is incomplete
+ *
+ * There is no RNG state to store: the engine draws nothing on its own; every random choice
+ * (sampling, PAPO's patch masks) takes its seed from the caller, per call.
+ *
+ * `writeTrainerCheckpoint` fills a temporary sibling directory and renames it into place, so a
+ * crash at any moment leaves the previous checkpoint or the new one, never a half-written one
+ * that loads; `fillTrainerCheckpoint` fills a directory the caller publishes itself (the trainer
+ * app's numbered checkpoints). Reading decodes the manifest with io-ts, checks every hash, the
+ * policy's parameters against its config, the optimizer file's size, and (when given) the
+ * expected model config, and names each thing that does not match.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { DecodeError, decodeWith, writeFileAtomic } from '@rlflow/core';
+import { POLICY_FILE, readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
+import { configDifferences, type PolicyConfig } from './config.js';
+import { paramSpecs } from './params.js';
+import type { Policy } from './policy.js';
+import { createTrainer, type Trainer, type TrainerOptions, type TrainerState } from './trainer.js';
+
+export const TRAINER_CHECKPOINT_FORMAT = 'rlflow-trainer-checkpoint/1';
+export const TRAINER_MANIFEST_FILE = 'manifest.json';
+const OPTIMIZER_FILE = 'optimizer.bin';
+/** The policy's subdirectory. */
+export const TRAINER_POLICY_DIR = 'policy';
+
+/** The manifest's codec, with the caller's `extra` decoded by `extra`. */
+export const trainerManifestCodec = <X, O>(extra: t.Type<X, O>) =>
+  t.type({
+    format: t.literal(TRAINER_CHECKPOINT_FORMAT),
+    optimizerSteps: t.number,
+    hasReference: t.boolean,
+    sha256: t.record(t.string, t.string),
+    extra,
+  });
+
+export interface TrainerManifest<X> {
+  readonly format: typeof TRAINER_CHECKPOINT_FORMAT;
+  readonly optimizerSteps: number;
+  readonly hasReference: boolean;
+  readonly sha256: Readonly<Record<string, string>>;
+  readonly extra: X;
+}
+
+const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+
+const parameterCount = (config: PolicyConfig): number => paramSpecs(config).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+
+const packMaps = (config: PolicyConfig, maps: readonly ReadonlyMap<string, Float32Array>[]): Uint8Array => {
+  const specs = paramSpecs(config);
+  const bytes = new Uint8Array(4 * parameterCount(config) * maps.length);
+  const view = new DataView(bytes.buffer);
+  let offset = 0;
+  for (const map of maps) {
+    for (const spec of specs) {
+      for (const value of map.get(spec.name)!) {
+        view.setFloat32(offset, value, true);
+        offset += 4;
+      }
+    }
+  }
+  return bytes;
+};
+
+const unpackMaps = (config: PolicyConfig, bytes: Uint8Array, count: number, path: string): E.Either<DecodeError, Map<string, Float32Array>[]> => {
+  const size = parameterCount(config);
+  if (bytes.byteLength !== 4 * size * count) {
+    return E.left(new DecodeError(path, [`has ${bytes.byteLength} bytes, expected ${4 * size * count} (${count} × ${size} float32 values)`]));
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  return E.right(
+    Array.from({ length: count }, () => {
+      const map = new Map<string, Float32Array>();
+      for (const spec of paramSpecs(config)) {
+        const n = spec.shape.reduce((a, b) => a * b, 1);
+        map.set(spec.name, Float32Array.from({ length: n }, (_, i) => view.getFloat32(offset + 4 * i, true)));
+        offset += 4 * n;
+      }
+      return map;
+    }),
+  );
+};
+
+/** Writes the checkpoint files into the existing, empty directory `dir` (the manifest last). */
+export const fillTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, trainer: Trainer, extra: X, extraCodec: t.Type<X, O>): Promise<TrainerManifest<O>> => {
+  await writePolicyCheckpoint(join(dir, TRAINER_POLICY_DIR), policy);
+  const state = trainer.exportState();
+  const optimizer = packMaps(policy.config, state.reference === undefined ? [state.m, state.v] : [state.m, state.v, state.reference]);
+  await writeFileAtomic(join(dir, OPTIMIZER_FILE), optimizer);
+  const sha: Record<string, string> = { [OPTIMIZER_FILE]: sha256(optimizer) };
+  for (const file of [join(TRAINER_POLICY_DIR, POLICY_FILE), join(TRAINER_POLICY_DIR, WEIGHTS_FILE)]) sha[file] = sha256(await readFile(join(dir, file)));
+  const manifest: TrainerManifest<O> = {
+    format: TRAINER_CHECKPOINT_FORMAT,
+    optimizerSteps: state.step,
+    hasReference: state.reference !== undefined,
+    sha256: sha,
+    extra: extraCodec.encode(extra),
+  };
+  await writeFileAtomic(join(dir, TRAINER_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+};
+
+const exists = async (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Writes the checkpoint to `dir` atomically: filled under a temporary sibling name, then renamed over `dir`. */
+export const writeTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, trainer: Trainer, extra: X, extraCodec: t.Type<X, O>): Promise<void> => {
+  const suffix = randomBytes(4).toString('hex');
+  const temp = join(dirname(dir), `.${basename(dir)}.${suffix}.tmp`);
+  await mkdir(temp, { recursive: true });
+  try {
+    await fillTrainerCheckpoint(temp, policy, trainer, extra, extraCodec);
+    if (await exists(dir)) {
+      const replaced = join(dirname(dir), `.${basename(dir)}.${suffix}.replaced`);
+      await rename(dir, replaced);
+      await rename(temp, dir);
+      await rm(replaced, { recursive: true, force: true });
+    } else {
+      await rename(temp, dir);
+    }
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+};
+
+const readBytes = async (path: string): Promise<E.Either<DecodeError, Uint8Array>> => {
+  try {
+    return E.right(new Uint8Array(await readFile(path)));
+  } catch (error) {
+    return E.left(new DecodeError(path, [`cannot be read: ${error instanceof Error ? error.message : String(error)}`]));
+  }
+};
+
+/** The decoded manifest of the checkpoint in `dir`. */
+export const readTrainerManifest = async <X, O>(dir: string, extraCodec: t.Type<X, O>): Promise<E.Either<DecodeError, TrainerManifest<X>>> => {
+  const path = join(dir, TRAINER_MANIFEST_FILE);
+  const bytes = await readBytes(path);
+  if (E.isLeft(bytes)) return bytes;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes.right));
+  } catch (error) {
+    return E.left(new DecodeError(path, [`is not JSON: ${error instanceof Error ? error.message : String(error)}`]));
+  }
+  return decodeWith(trainerManifestCodec(extraCodec), path)(json);
+};
+
+export interface RestoredTrainer<X> {
+  readonly policy: Policy;
+  readonly trainer: Trainer;
+  readonly manifest: TrainerManifest<X>;
+}
+
+export interface ReadTrainerOptions<X, O> {
+  /** The trainer's options (learning-rate schedule, micro-batch budget, KL coefficient). */
+  readonly trainer: TrainerOptions;
+  readonly extraCodec: t.Type<X, O>;
+  /** When given, the stored model config must equal it. */
+  readonly expectedConfig?: PolicyConfig;
+}
+
+/** Restores the policy and its trainer from `dir`, checking hashes, shapes, sizes and config. */
+export const readTrainerCheckpoint = async <X, O>(dir: string, options: ReadTrainerOptions<X, O>): Promise<E.Either<DecodeError, RestoredTrainer<X>>> => {
+  const manifest = await readTrainerManifest(dir, options.extraCodec);
+  if (E.isLeft(manifest)) return manifest;
+  const m = manifest.right;
+  const mismatched: string[] = [];
+  for (const file of [OPTIMIZER_FILE, join(TRAINER_POLICY_DIR, POLICY_FILE), join(TRAINER_POLICY_DIR, WEIGHTS_FILE)]) {
+    if (m.sha256[file] === undefined) mismatched.push(`sha256.${file}: missing`);
+  }
+  for (const [file, digest] of Object.entries(m.sha256)) {
+    const bytes = await readBytes(join(dir, file));
+    if (E.isLeft(bytes)) return bytes;
+    const actual = sha256(bytes.right);
+    if (actual !== digest) mismatched.push(`${file}: sha256 ${actual}, the manifest says ${digest}`);
+  }
+  if (mismatched.length > 0) return E.left(new DecodeError(join(dir, TRAINER_MANIFEST_FILE), mismatched));
+  const policy = await readPolicyCheckpoint(join(dir, TRAINER_POLICY_DIR));
+  if (E.isLeft(policy)) return policy;
+  const fail = (error: DecodeError): E.Either<DecodeError, RestoredTrainer<X>> => {
+    policy.right.dispose();
+    return E.left(error);
+  };
+  if (options.expectedConfig !== undefined) {
+    const differences = configDifferences(policy.right.config, options.expectedConfig);
+    if (differences.length > 0) return fail(new DecodeError(join(dir, TRAINER_POLICY_DIR, POLICY_FILE), differences.map((d) => `config ${d} (stored vs expected)`)));
+  }
+  const optimizerPath = join(dir, OPTIMIZER_FILE);
+  const bytes = await readBytes(optimizerPath);
+  if (E.isLeft(bytes)) return fail(bytes.left);
+  const maps = unpackMaps(policy.right.config, bytes.right, m.hasReference ? 3 : 2, optimizerPath);
+  if (E.isLeft(maps)) return fail(maps.left);
+  const [moment1, moment2, reference] = maps.right;
+  const state: TrainerState = { options: options.trainer, step: m.optimizerSteps, m: moment1!, v: moment2!, ...(reference === undefined ? {} : { reference }) };
+  const trainer = createTrainer(policy.right, options.trainer, state);
+  if (E.isLeft(trainer)) return fail(new DecodeError(dir, [trainer.left.message]));
+  return E.right({ policy: policy.right, trainer: trainer.right, manifest: m });
+};
