@@ -1,7 +1,7 @@
 /** `rlflow demo` (what `npm start` runs): SFT warm start → ACPO → before/after report in runs/demo. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../demo/demo.js';
+import { describeEvaluation, runDemo } from '../demo/demo.js';
 import { UsageError } from '../main.js';
 import type { RegisterCommand } from './index.js';
 
@@ -28,9 +28,8 @@ export const registerDemo: RegisterCommand = (program: Command) => {
         backend: flags.backend,
         log,
       });
-      const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
       process.stdout.write(
-        `held-out accuracy: ${pct(result.before.overall.accuracy)} (SFT warm start) → ${pct(result.after.overall.accuracy)} (after ACPO), ` +
+        `held-out accuracy: ${describeEvaluation(result.before)} (SFT warm start) → ${describeEvaluation(result.after)} (after ACPO), ` +
           `${result.seconds.toFixed(0)} s in all\nreport: ${result.reportPath}\n`,
       );
       process.exitCode = result.run.exitCode;

@@ -74,6 +74,6 @@ export const DEFAULT_CONFIG: TrainConfig = {
     microBatchTokens: 8192,
   },
   checkpoint: { every: 50, keep: 3 },
-  eval: { every: 50, problemsPerCell: 8, families: TASK_FAMILIES, levels: TASK_LEVELS },
+  eval: { every: 50, problemsPerCell: 8, samples: 0, families: TASK_FAMILIES, levels: TASK_LEVELS },
   guard: { maxNonFiniteInARow: 3 },
 };

@@ -135,6 +135,7 @@ const checkpoint = closed({
 const evaluation = closed({
   every: integerAtLeast(0),
   problemsPerCell: integerAtLeast(1),
+  samples: integerAtLeast(0),
   families,
   levels,
 });

@@ -179,6 +179,12 @@ export interface EvalConfig {
   readonly every: number;
   /** Held-out problems per (family, level) cell. */
   readonly problemsPerCell: number;
+  /**
+   * Answers sampled per held-out problem at the rollout's temperature and top-p, for
+   * `eval/sampled_accuracy` (avg@k: the policy's expected accuracy, the quantity RL raises);
+   * 0: greedy evaluation only.
+   */
+  readonly samples: number;
   readonly families: readonly TaskFamily[];
   readonly levels: readonly number[];
 }

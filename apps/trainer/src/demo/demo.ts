@@ -8,10 +8,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, writeFileAtomic } from '@rlflow/core';
-import { bandPoints, curvePlotSpec, loadRun, renderSvg, type SuiteEvaluation } from '@rlflow/eval';
+import { bandPoints, curvePlotSpec, loadRun, pairedDifference, renderSvg, type SuiteEvaluation, type SuiteItemResult } from '@rlflow/eval';
 import { initBackend } from '@rlflow/policy';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
-import { evaluateHeldOut } from '../pipeline/evaluate.js';
+import { evaluateHeldOut, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
 import { ensureSftCheckpoint, loadSftPolicy } from '../sft/index.js';
 
@@ -25,8 +25,9 @@ export interface DemoOptions {
 
 /**
  * The `acpo` preset at the demo's size: 16 prompts × G = 8 per step on the warm start's levels
- * (1–3), learning rate 1e-4, held-out evaluation on 1,000 problems (40 per family and level)
- * every 10 steps.
+ * (1–3), learning rate 3e-4; held-out evaluation on the same levels, 60 test problems per family
+ * and level (900), greedy and with 4 sampled answers per problem (avg@4 at the rollout
+ * temperature), every 15 steps and at the end.
  */
 export const demoConfig = (options: Pick<DemoOptions, 'steps' | 'seed' | 'backend'>): E.Either<Error, TrainConfig> =>
   resolveConfig({
@@ -36,30 +37,62 @@ export const demoConfig = (options: Pick<DemoOptions, 'steps' | 'seed' | 'backen
       `seed=${options.seed}`,
       `backend=${options.backend}`,
       'init=sft',
-      'optimizer.lr=0.0001',
+      'optimizer.lr=0.0003',
       'rollout.promptsPerStep=16',
       'rollout.levels=[1, 2, 3]',
-      'eval.every=10',
-      'eval.problemsPerCell=40',
+      'eval.every=15',
+      'eval.problemsPerCell=60',
+      'eval.samples=4',
+      'eval.levels=[1, 2, 3]',
     ],
   });
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-const comparisonTable = (before: SuiteEvaluation, after: SuiteEvaluation): string => {
-  const lines = ['| held-out slice | problems | SFT warm start | after ACPO | change |', '| --- | ---: | ---: | ---: | ---: |'];
-  const row = (name: string, count: number, a: number, b: number): void => {
-    lines.push(`| ${name} | ${count} | ${pct(a)} | ${pct(b)} | ${b >= a ? '+' : ''}${(100 * (b - a)).toFixed(1)} pt |`);
+/** "greedy 32.6%, avg@4 28.4% (900 problems)". */
+export const describeEvaluation = ({ greedy, sampled }: HeldOutEvaluation): string =>
+  `greedy ${pct(greedy.overall.accuracy)}${sampled === undefined ? '' : `, avg@${sampled.decoding.samples} ${pct(sampled.overall.accuracy)}`} (${greedy.overall.count} problems)`;
+const points = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
+
+/** Per-problem scores of the items that `keep` selects: 0/1 greedy, the fraction correct of the k sampled answers. */
+export const problemScores = (evaluation: SuiteEvaluation, keep: (item: SuiteItemResult) => boolean): number[] => {
+  const k = evaluation.decoding.samples;
+  const scores: number[] = [];
+  for (let i = 0; i < evaluation.items.length; i += k) {
+    const answers = evaluation.items.slice(i, i + k);
+    if (keep(answers[0]!)) scores.push(answers.filter((a) => a.correct).length / k);
+  }
+  return scores;
+};
+
+/** "a → b (+d, 95% CI [l, h])" of one slice, the interval from the paired per-problem differences. */
+const change = (before: SuiteEvaluation, after: SuiteEvaluation, keep: (item: SuiteItemResult) => boolean): string[] => {
+  const a = problemScores(before, keep);
+  const b = problemScores(after, keep);
+  const d = unwrap(pairedDifference(a, b));
+  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+  return [pct(mean(a)), pct(mean(b)), `${points(d.mean)} pt [${points(d.low)}, ${points(d.high)}]`];
+};
+
+const comparisonTable = (before: HeldOutEvaluation, after: HeldOutEvaluation): string => {
+  const k = before.sampled?.decoding.samples;
+  const header = ['held-out slice', 'problems', 'greedy: warm start', 'after ACPO', 'change [95% CI]'];
+  if (k !== undefined) header.push(`avg@${k}: warm start`, 'after ACPO', 'change [95% CI]');
+  const lines = [`| ${header.join(' | ')} |`, `| --- | ${header.slice(1).map(() => '---:').join(' | ')} |`];
+  const row = (name: string, keep: (item: SuiteItemResult) => boolean): void => {
+    const cells = [name, String(problemScores(before.greedy, keep).length), ...change(before.greedy, after.greedy, keep)];
+    if (before.sampled !== undefined && after.sampled !== undefined) cells.push(...change(before.sampled, after.sampled, keep));
+    lines.push(`| ${cells.join(' | ')} |`);
   };
-  row('**all**', before.overall.count, before.overall.accuracy, after.overall.accuracy);
-  before.byLevel.forEach((l, i) => row(`level ${l.level}`, l.count, l.accuracy, after.byLevel[i]!.accuracy));
-  before.byFamily.forEach((f, i) => row(f.family, f.count, f.accuracy, after.byFamily[i]!.accuracy));
+  row('**all**', () => true);
+  for (const { level } of before.greedy.byLevel) row(`level ${level}`, (item) => item.level === level);
+  for (const { family } of before.greedy.byFamily) row(family, (item) => item.family === family);
   return lines.join('\n');
 };
 
 export interface DemoResult {
-  readonly before: SuiteEvaluation;
-  readonly after: SuiteEvaluation;
+  readonly before: HeldOutEvaluation;
+  readonly after: HeldOutEvaluation;
   readonly run: RunResult;
   readonly seconds: number;
   readonly reportPath: string;
@@ -79,7 +112,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   if (E.isLeft(warm)) throw warm.left;
   const before = unwrap(evaluateHeldOut(config, warm.right));
   warm.right.dispose();
-  log(`held-out accuracy of the warm start: ${pct(before.overall.accuracy)} (${before.overall.count} problems)`);
+  log(`held-out accuracy of the warm start: ${describeEvaluation(before)}`);
 
   const runDir = join(options.out, 'run');
   await rm(runDir, { recursive: true, force: true });
@@ -89,17 +122,27 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const after = run.finalEvaluation;
   if (after === undefined) throw new Error(`the run in ${runDir} stopped (${run.reason}) before its final evaluation`);
 
+  const problems = before.greedy.overall.count;
   const plots = [
-    { file: 'reward.svg', key: 'reward/mean', title: 'ACPO: mean reward of the rollouts', y: 'reward (accuracy + 0.5·format)' },
-    { file: 'accuracy.svg', key: 'reward/accuracy', title: 'ACPO: accuracy of the rollouts (all sampled groups)', y: 'accuracy' },
-    { file: 'held-out.svg', key: 'eval/accuracy', title: 'ACPO: held-out accuracy (greedy, 1,000 test problems)', y: 'accuracy' },
+    { file: 'reward.svg', title: 'ACPO: mean reward of the rollouts', y: 'reward (accuracy + 0.5·format)', series: [{ key: 'reward/mean', label: 'acpo' }] },
+    { file: 'accuracy.svg', title: 'ACPO: accuracy of the rollouts (all sampled groups)', y: 'accuracy', series: [{ key: 'reward/accuracy', label: 'acpo' }] },
+    {
+      file: 'held-out.svg',
+      title: `ACPO: held-out accuracy (${problems} test problems)`,
+      y: 'accuracy',
+      series: [
+        { key: 'eval/accuracy', label: 'greedy', warmStart: before.greedy.overall.accuracy },
+        ...(before.sampled === undefined ? [] : [{ key: 'eval/sampled_accuracy', label: `avg@${before.sampled.decoding.samples}`, warmStart: before.sampled.overall.accuracy }]),
+      ],
+    },
   ];
-  // The held-out curve starts from the warm start's evaluation, at step 0.
-  const warmStart = { algorithm: data.right.algorithm, step: 0, mean: before.overall.accuracy, lower: before.overall.accuracy, upper: before.overall.accuracy, seeds: 1 };
   for (const plot of plots) {
-    const points = bandPoints([data.right], plot.key);
-    const svg = await renderSvg(curvePlotSpec(plot.title, plot.y, plot.key === 'eval/accuracy' ? [warmStart, ...points] : points));
-    await writeFileAtomic(join(options.out, plot.file), svg);
+    // A held-out curve starts from the warm start's evaluation, at step 0.
+    const points = plot.series.flatMap(({ key, label, warmStart }: { key: string; label: string; warmStart?: number }) => [
+      ...(warmStart === undefined ? [] : [{ algorithm: label, step: 0, mean: warmStart, lower: warmStart, upper: warmStart, seeds: 1 }]),
+      ...bandPoints([data.right], key).map((p) => ({ ...p, algorithm: label })),
+    ]);
+    await writeFileAtomic(join(options.out, plot.file), await renderSvg(curvePlotSpec(plot.title, plot.y, points)));
   }
   const seconds = (performance.now() - began) / 1000;
   const reportPath = join(options.out, 'report.md');
@@ -109,7 +152,9 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
     `Backend ${run.backend}; ${config.steps} RL steps of ${config.rollout.promptsPerStep} prompts × G = ${config.rollout.groupSize}; seed ${config.seed}.`,
     `Total time ${seconds.toFixed(0)} s (RL training ${run.seconds.toFixed(0)} s); warm start ${sft.right.trained ? 'trained in this run' : `reused from ${sft.right.dir}`}.`,
     '',
-    `Held-out accuracy (greedy decoding, test split, ${config.eval.problemsPerCell} problems per family and level):`,
+    `Held-out accuracy on the test split of the levels trained on (${config.eval.problemsPerCell} problems per family and level), ` +
+      `greedy and${before.sampled === undefined ? '' : ` avg@${before.sampled.decoding.samples} (${before.sampled.decoding.samples} answers per problem sampled at temperature ${config.rollout.temperature}, the expected accuracy RL raises)`}; ` +
+      'each change with its 95% interval from the per-problem differences (paired: the same problems before and after):',
     '',
     comparisonTable(before, after),
     '',

@@ -30,6 +30,7 @@ export const KNOWN_METRIC_KEYS = [
   'memory/num_tensors',
   'memory/rss_mb',
   'eval/accuracy',
+  'eval/sampled_accuracy',
 ] as const;
 
 export type KnownMetricKey = (typeof KNOWN_METRIC_KEYS)[number];

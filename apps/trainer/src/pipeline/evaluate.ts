@@ -1,18 +1,25 @@
 /**
- * Held-out evaluation during training: greedy decoding on the test split of the suite, every
- * `eval.every` steps and at the end, as metric columns `eval/accuracy` and
- * `eval/accuracy/<family>/<level>`. The problems are the same at every evaluation (fixed seed),
- * so the curve compares like with like.
+ * Held-out evaluation during training, on the test split of the suite, every `eval.every` steps
+ * and at the end: greedy decoding as metric columns `eval/accuracy` and
+ * `eval/accuracy/<family>/<level>`, and, with `eval.samples` = k > 0, k answers per problem at
+ * the rollout's temperature and top-p as `eval/sampled_accuracy` (avg@k). The problems and the
+ * sampling seeds are the same at every evaluation, so the curves compare like with like.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, type StageError } from '@rlflow/core';
-import { evaluateOnSuite, type SuiteEvaluation } from '@rlflow/eval';
+import { evaluateOnSuite, GREEDY, type Decoding, type SuiteEvaluation } from '@rlflow/eval';
 import type { Family, Level } from '@rlflow/rollout';
 import type { Policy } from '@rlflow/policy';
 import type { TrainConfig } from '../config/index.js';
 import { evalCellKey, type MetricRow } from '../metrics/index.js';
 
-export const evaluateHeldOut = (config: TrainConfig, policy: Policy): E.Either<StageError, SuiteEvaluation> =>
+/** The greedy evaluation and, when `eval.samples` > 0, the sampled one. */
+export interface HeldOutEvaluation {
+  readonly greedy: SuiteEvaluation;
+  readonly sampled: SuiteEvaluation | undefined;
+}
+
+const evaluateWith = (config: TrainConfig, policy: Policy, decoding: Decoding): E.Either<StageError, SuiteEvaluation> =>
   evaluateOnSuite({
     policy,
     families: config.eval.families as readonly Family[],
@@ -20,15 +27,26 @@ export const evaluateHeldOut = (config: TrainConfig, policy: Policy): E.Either<S
     problemsPerCell: config.eval.problemsPerCell,
     maxNewTokens: config.rollout.maxNewTokens,
     seed: deriveSeed(config.seed, 'held-out'),
+    decoding,
   });
 
-export const evaluationColumns = (evaluation: SuiteEvaluation): Record<string, number> => ({
-  'eval/accuracy': evaluation.overall.accuracy,
-  'eval/format_rate': evaluation.overall.formatRate,
-  ...Object.fromEntries(evaluation.cells.map((cell) => [evalCellKey(cell.family, cell.level), cell.accuracy])),
+export const evaluateHeldOut = (config: TrainConfig, policy: Policy): E.Either<StageError, HeldOutEvaluation> =>
+  E.flatMap((greedy: SuiteEvaluation): E.Either<StageError, HeldOutEvaluation> =>
+    config.eval.samples === 0
+      ? E.right({ greedy, sampled: undefined })
+      : E.map((sampled: SuiteEvaluation) => ({ greedy, sampled }))(
+          evaluateWith(config, policy, { samples: config.eval.samples, temperature: config.rollout.temperature, topP: config.rollout.topP }),
+        ),
+  )(evaluateWith(config, policy, GREEDY));
+
+export const evaluationColumns = ({ greedy, sampled }: HeldOutEvaluation): Record<string, number> => ({
+  'eval/accuracy': greedy.overall.accuracy,
+  'eval/format_rate': greedy.overall.formatRate,
+  ...(sampled === undefined ? {} : { 'eval/sampled_accuracy': sampled.overall.accuracy }),
+  ...Object.fromEntries(greedy.cells.map((cell) => [evalCellKey(cell.family, cell.level), cell.accuracy])),
 });
 
-export const withEvaluation = (row: MetricRow, evaluation: SuiteEvaluation): MetricRow => ({ ...row, ...evaluationColumns(evaluation) });
+export const withEvaluation = (row: MetricRow, evaluation: HeldOutEvaluation): MetricRow => ({ ...row, ...evaluationColumns(evaluation) });
 
 /** Whether step `done` (1-based count of finished steps) evaluates. */
 export const evaluatesAt = (config: TrainConfig, done: number): boolean =>

@@ -49,6 +49,18 @@ describe('every preset', () => {
   });
 });
 
+describe('held-out evaluation', () => {
+  it('adds avg@k at the rollout temperature when eval.samples > 0, in the metrics and the event log', async () => {
+    const dir = await runDir();
+    await runTraining({ config: tinyRunConfig('acpo', init, ['steps=1', 'eval.samples=3']), dir, resume: false, ...quiet });
+    const [row] = await rowsOf(dir);
+    expect(row!['eval/sampled_accuracy']).toBeGreaterThanOrEqual(0);
+    expect(row!['eval/sampled_accuracy']).toBeLessThanOrEqual(1);
+    const events = await readEventLog(dir);
+    expect(events.find((e) => e.type === 'eval')).toMatchObject({ step: 1, sampledAccuracy: row!['eval/sampled_accuracy'] });
+  });
+});
+
 describe('exact resume', () => {
   it('a run cut after a checkpoint and resumed ends identical to an uninterrupted one', async () => {
     const config = tinyRunConfig('acpo', init, ['steps=3']);

@@ -10,7 +10,6 @@ import { mkdir, readdir } from 'node:fs/promises';
 import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { unwrap } from '@rlflow/core';
-import type { SuiteEvaluation } from '@rlflow/eval';
 import { initialCurriculumState, type CurriculumState } from '@rlflow/curriculum';
 import { createTrainer, initBackend, type Policy, type Trainer } from '@rlflow/policy';
 import { writeResolvedConfig, type TrainConfig } from '../config/index.js';
@@ -18,7 +17,7 @@ import { evalCellKeys, formatSummaryTable, openMetricsWriter, readMetricsJsonl, 
 import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog, pruneCheckpoints, runPaths, type ProgressStream } from '../run/index.js';
 import { initialPolicy, latestTrainingCheckpoint, optimizerConfig, readTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
 import { curriculumConfig } from './curriculum.js';
-import { evaluateHeldOut, evaluatesAt, withEvaluation } from './evaluate.js';
+import { evaluateHeldOut, evaluatesAt, withEvaluation, type HeldOutEvaluation } from './evaluate.js';
 import { initialGuard, nextGuard } from './guard.js';
 import { shapeBatch } from './shape-batch.js';
 import { runLoop } from './train.js';
@@ -42,7 +41,7 @@ export interface RunResult {
   readonly backend: string;
   readonly seconds: number;
   /** The held-out evaluation of the last step that evaluated (the final step's when the run completed). */
-  readonly finalEvaluation: SuiteEvaluation | undefined;
+  readonly finalEvaluation: HeldOutEvaluation | undefined;
 }
 
 interface Started {
@@ -102,7 +101,7 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
   });
   const progress = createProgress({ totalSteps: config.steps, startStep: started.stepsDone, ...(options.progressStream === undefined ? {} : { stream: options.progressStream }) });
   let guard = initialGuard;
-  let finalEvaluation: SuiteEvaluation | undefined;
+  let finalEvaluation: HeldOutEvaluation | undefined;
 
   const afterStep = async (outcome: { row: MetricRow; skipped: readonly { message: string }[] }, next: CurriculumState): Promise<void> => {
     const done = next.step;
@@ -116,7 +115,14 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
       const evaluation = unwrap(evaluateHeldOut(config, policy));
       finalEvaluation = evaluation;
       row = withEvaluation(row, evaluation);
-      await events.append({ type: 'eval', step: done, accuracy: evaluation.overall.accuracy, cells: Object.fromEntries(evaluation.cells.map((c) => [`${c.family}/${c.level}`, c.accuracy])) });
+      const { greedy, sampled } = evaluation;
+      await events.append({
+        type: 'eval',
+        step: done,
+        accuracy: greedy.overall.accuracy,
+        ...(sampled === undefined ? {} : { sampledAccuracy: sampled.overall.accuracy }),
+        cells: Object.fromEntries(greedy.cells.map((c) => [`${c.family}/${c.level}`, c.accuracy])),
+      });
     }
     await metrics.append(row);
     progress.update(row);

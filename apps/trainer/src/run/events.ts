@@ -14,7 +14,7 @@ export type RunEvent =
   | { readonly type: 'run-start'; readonly step: number; readonly resumed: boolean; readonly preset: string | null }
   | { readonly type: 'non-finite-skip'; readonly step: number; readonly inARow: number; readonly detail: string }
   | { readonly type: 'checkpoint'; readonly step: number; readonly path: string; readonly pruned: readonly string[] }
-  | { readonly type: 'eval'; readonly step: number; readonly accuracy: number; readonly cells: Readonly<Record<string, number>> }
+  | { readonly type: 'eval'; readonly step: number; readonly accuracy: number; readonly sampledAccuracy?: number; readonly cells: Readonly<Record<string, number>> }
   | { readonly type: 'signal'; readonly step: number; readonly signal: StopSignal }
   | { readonly type: 'run-end'; readonly step: number; readonly reason: 'completed' | 'signal' | 'non-finite' | 'error'; readonly detail: string };
 

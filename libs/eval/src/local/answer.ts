@@ -9,9 +9,6 @@ import { deriveSeed, StageError, type Check, validate } from '@rlflow/core';
 import type { SamplingParams } from '@rlflow/policy';
 import { DEFAULT_REWARD, rolloutRound, type PromptItem, type RewardConfig, type RolloutPolicy } from '@rlflow/rollout';
 
-/** Argmax decoding of up to `maxNewTokens` tokens. */
-export const greedySampling = (maxNewTokens: number): SamplingParams => ({ temperature: 0, topP: 1, topK: 0, maxNewTokens });
-
 export const DEFAULT_EVAL_BATCH = 64;
 
 export interface AnswerOptions {
@@ -43,26 +40,55 @@ export const answerChecks = (stage: string, options: Pick<AnswerOptions, 'maxNew
   positiveInteger(stage, 'batchSize', options.batchSize ?? DEFAULT_EVAL_BATCH),
 ];
 
-/** One greedy answer per item, in item order. */
-export const answerGreedily = (options: AnswerOptions, items: readonly PromptItem[]): E.Either<StageError, LocalItemResult[]> => {
-  const checked = validate(...answerChecks('eval.local', options));
+/**
+ * How each item is answered: `samples` responses drawn at `temperature` with nucleus `topP`
+ * (temperature 0: argmax decoding, and then one sample is all there is).
+ */
+export interface Decoding {
+  readonly samples: number;
+  readonly temperature: number;
+  readonly topP: number;
+}
+
+export const GREEDY: Decoding = { samples: 1, temperature: 0, topP: 1 };
+
+const decodingChecks = (stage: string, decoding: Decoding): Check[] => [
+  positiveInteger(stage, 'decoding.samples', decoding.samples),
+  () =>
+    Number.isFinite(decoding.temperature) && decoding.temperature >= 0
+      ? undefined
+      : new StageError(stage, 'decoding.temperature', null, 'out-of-range', `is ${decoding.temperature}, expected a finite number ≥ 0`),
+  () =>
+    decoding.topP > 0 && decoding.topP <= 1 ? undefined : new StageError(stage, 'decoding.topP', null, 'out-of-range', `is ${decoding.topP}, expected a number in (0, 1]`),
+  () =>
+    decoding.temperature === 0 && decoding.samples !== 1
+      ? new StageError(stage, 'decoding.samples', null, 'out-of-range', `is ${decoding.samples}; argmax decoding (temperature 0) gives one answer per item`)
+      : undefined,
+];
+
+/**
+ * `decoding.samples` answers per item, item-major (the answers of item i are at
+ * i·samples … i·samples + samples − 1). Seeded per batch from `seed`, so the same seed gives the
+ * same answers.
+ */
+export const answerItems = (options: AnswerOptions, items: readonly PromptItem[], decoding: Decoding = GREEDY): E.Either<StageError, LocalItemResult[]> => {
+  const checked = validate(...answerChecks('eval.local', options), ...decodingChecks('eval.local', decoding));
   if (E.isLeft(checked)) return checked;
-  const batchSize = options.batchSize ?? DEFAULT_EVAL_BATCH;
-  const round = rolloutRound({ policy: options.policy, groupSize: 1, sampling: greedySampling(options.maxNewTokens), reward: options.reward ?? DEFAULT_REWARD });
+  const batchSize = Math.max(1, Math.floor((options.batchSize ?? DEFAULT_EVAL_BATCH) / decoding.samples));
+  const sampling: SamplingParams = { temperature: decoding.temperature, topP: decoding.topP, topK: 0, maxNewTokens: options.maxNewTokens };
+  const round = rolloutRound({ policy: options.policy, groupSize: decoding.samples, sampling, reward: options.reward ?? DEFAULT_REWARD });
   const results: LocalItemResult[] = [];
   for (let start = 0, batch = 0; start < items.length; start += batchSize, batch++) {
     const groups = round(items.slice(start, start + batchSize), batch, deriveSeed(options.seed, `eval/batch/${batch}`));
     if (E.isLeft(groups)) return groups;
     for (const g of groups.right) {
-      results.push({
-        id: g.promptKey,
-        text: g.texts[0]!,
-        length: g.lengths[0]!,
-        correct: g.correct[0] === 1,
-        formatOk: g.formatOk[0] === 1,
-        reward: g.rewards[0]!,
-      });
+      g.texts.forEach((text, j) =>
+        results.push({ id: g.promptKey, text, length: g.lengths[j]!, correct: g.correct[j] === 1, formatOk: g.formatOk[j] === 1, reward: g.rewards[j]! }),
+      );
     }
   }
   return E.right(results);
 };
+
+/** One greedy answer per item, in item order. */
+export const answerGreedily = (options: AnswerOptions, items: readonly PromptItem[]): E.Either<StageError, LocalItemResult[]> => answerItems(options, items, GREEDY);

@@ -1,6 +1,6 @@
 export type { LocalEvalPolicy } from './policy.js';
 export { localStats, type LocalStats, type AnsweredItem } from './stats.js';
-export { answerGreedily, greedySampling, DEFAULT_EVAL_BATCH, type AnswerOptions, type LocalItemResult } from './answer.js';
+export { answerGreedily, answerItems, GREEDY, DEFAULT_EVAL_BATCH, type AnswerOptions, type Decoding, type LocalItemResult } from './answer.js';
 export { evaluateOnSuite, suiteProblems, type SuiteEvalOptions, type SuiteEvaluation, type SuiteItemResult } from './suite.js';
 export {
   evaluateOnDataset,

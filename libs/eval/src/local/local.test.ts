@@ -118,9 +118,37 @@ describe('evaluateOnSuite', () => {
     expect(other.map((p) => p.id)).not.toEqual(a.items.map((i) => i.id));
   });
 
+  it('answers each problem k times with sampling and reports avg@k over the answers', () => {
+    const calls: Call[] = [];
+    const decoding = { samples: 4, temperature: 1, topP: 0.9 };
+    const result = unwrap(evaluateOnSuite({ ...suiteOptions, decoding, policy: answersA(calls) }));
+    expect(calls.map((c) => c.rows)).toEqual([8, 8, 8, 8, 8, 8]);
+    expect(calls.every((c) => c.sampling.temperature === 1 && c.sampling.topP === 0.9)).toBe(true);
+    const problems = unwrap(suiteProblems(suiteOptions));
+    const share = problems.filter((p) => p.answer === 'A').length / problems.length;
+    expect(result.decoding).toEqual(decoding);
+    expect(result.overall.count).toBe(48);
+    expect(result.overall.accuracy).toBeCloseTo(share, 12);
+    const ids = result.items.map((i) => i.id);
+    expect(new Set(ids).size).toBe(12);
+    ids.forEach((id, i) => expect(id).toBe(ids[i - (i % 4)]));
+    expect(result.cells.map((c) => c.count)).toEqual([12, 12, 12, 12]);
+
+    const before = tf.memory().numTensors;
+    const a = unwrap(evaluateOnSuite({ ...suiteOptions, decoding, policy }));
+    expect(unwrap(evaluateOnSuite({ ...suiteOptions, decoding, policy }))).toEqual(a);
+    expect(tf.memory().numTensors).toBe(before);
+    const texts = new Set(a.items.map((i) => i.text));
+    expect(texts.size).toBeGreaterThan(12);
+  });
+
   it('names a bad option', () => {
     const bad = evaluateOnSuite({ ...suiteOptions, problemsPerCell: 0, policy });
     expect(E.isLeft(bad) && bad.left.field).toBe('problemsPerCell');
+    const greedyTwice = evaluateOnSuite({ ...suiteOptions, decoding: { samples: 2, temperature: 0, topP: 1 }, policy });
+    expect(E.isLeft(greedyTwice) && greedyTwice.left.field).toBe('decoding.samples');
+    const badTopP = evaluateOnSuite({ ...suiteOptions, decoding: { samples: 2, temperature: 1, topP: 0 }, policy });
+    expect(E.isLeft(badTopP) && badTopP.left.field).toBe('decoding.topP');
     const tooLong = evaluateOnSuite({ ...suiteOptions, maxNewTokens: 11, policy });
     expect(E.isLeft(tooLong) && tooLong.left.field).toBe('sampling.maxNewTokens');
   });

@@ -1,14 +1,16 @@
 /**
  * Held-out accuracy on the synthetic visual-reasoning suite. Cell (family, level) holds
  * `problemsPerCell` problems of the `test` split drawn with the seed
- * `deriveSeed(seed, "eval/<family>/<level>")`; all cells are answered greedily (answer.ts) in
- * shared batches and summarised (stats.ts) overall, per family, per level and per cell. The
- * same seed gives the same problems and, decoding being greedy, the same figures.
+ * `deriveSeed(seed, "eval/<family>/<level>")`; all cells are answered (answer.ts) in shared
+ * batches, greedily by default or with k sampled answers per problem, and summarised (stats.ts)
+ * over the answers overall, per family, per level and per cell: with k samples the accuracy is
+ * avg@k, the mean over problems of the fraction of their k answers that are correct. The same
+ * seed gives the same problems and the same answers.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, StageError, validate, type Check } from '@rlflow/core';
 import { isFamily, isLevel, sampleProblems, type Family, type Level, type Problem } from '@rlflow/rollout';
-import { answerChecks, answerGreedily, type AnswerOptions, type LocalItemResult } from './answer.js';
+import { answerChecks, answerItems, GREEDY, type AnswerOptions, type Decoding, type LocalItemResult } from './answer.js';
 import type { LocalEvalPolicy } from './policy.js';
 import { localStats, type LocalStats } from './stats.js';
 
@@ -17,6 +19,8 @@ export interface SuiteEvalOptions extends Omit<AnswerOptions, 'policy'> {
   readonly families: readonly Family[];
   readonly levels: readonly Level[];
   readonly problemsPerCell: number;
+  /** Default: greedy, one answer per problem. */
+  readonly decoding?: Decoding;
 }
 
 export interface SuiteItemResult extends LocalItemResult {
@@ -25,6 +29,8 @@ export interface SuiteItemResult extends LocalItemResult {
 }
 
 export interface SuiteEvaluation {
+  /** How the problems were answered; each stats `count` is problems × `decoding.samples`. */
+  readonly decoding: Decoding;
   readonly overall: LocalStats;
   /** In the order of `families`. */
   readonly byFamily: ReadonlyArray<LocalStats & { readonly family: Family }>;
@@ -32,6 +38,7 @@ export interface SuiteEvaluation {
   readonly byLevel: ReadonlyArray<LocalStats & { readonly level: Level }>;
   /** Family-major, in the order given. */
   readonly cells: ReadonlyArray<LocalStats & { readonly family: Family; readonly level: Level }>;
+  /** Every answer, problem-major (`decoding.samples` consecutive answers per problem). */
   readonly items: readonly SuiteItemResult[];
 }
 
@@ -73,10 +80,13 @@ export const evaluateOnSuite = (options: SuiteEvalOptions): E.Either<StageError,
   if (E.isLeft(checked)) return checked;
   const problems = suiteProblems(options);
   if (E.isLeft(problems)) return problems;
-  const answers = answerGreedily(options, problems.right);
+  const decoding = options.decoding ?? GREEDY;
+  const answers = answerItems(options, problems.right, decoding);
   if (E.isLeft(answers)) return answers;
-  const items: SuiteItemResult[] = answers.right.map((a, i) => ({ ...a, family: problems.right[i]!.family, level: problems.right[i]!.level }));
+  const problemOf = (i: number): Problem => problems.right[Math.floor(i / decoding.samples)]!;
+  const items: SuiteItemResult[] = answers.right.map((a, i) => ({ ...a, family: problemOf(i).family, level: problemOf(i).level }));
   return E.right({
+    decoding,
     overall: localStats(items),
     byFamily: options.families.map((family) => ({ family, ...localStats(items.filter((i) => i.family === family)) })),
     byLevel: options.levels.map((level) => ({ level, ...localStats(items.filter((i) => i.level === level)) })),

@@ -3,3 +3,4 @@ export * from './bootstrap.js';
 export * from './curve.js';
 export * from './pass-at-k.js';
 export * from './seeds.js';
+export * from './paired.js';
