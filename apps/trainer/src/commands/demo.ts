@@ -16,7 +16,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .command('demo')
     .description('the end-to-end demo: SFT warm start (cached), ACPO training, held-out evaluation before and after, runs/demo/report.md')
     .option('-o, --out <dir>', 'output directory', 'runs/demo')
-    .option('--steps <n>', 'RL steps', '30')
+    .option('--steps <n>', 'RL steps (of 96 prompts × 8 responses)', '6')
     .option('--seed <s>', 'seed', '1')
     .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
     .action(async (flags: { out: string; steps: string; seed: string; backend: string }) => {

@@ -26,13 +26,13 @@ const evaluation = (samples: number, items: SuiteItemResult[]): SuiteEvaluation 
 
 describe('demo', () => {
   it('trains acpo from the SFT warm start and evaluates greedy and avg@4 on the levels it trains on', () => {
-    const resolved = demoConfig({ steps: 30, seed: 1, backend: 'wasm' });
+    const resolved = demoConfig({ steps: 6, seed: 1, backend: 'wasm' });
     if (E.isLeft(resolved)) throw resolved.left;
     const config = resolved.right;
-    expect(config).toMatchObject({ preset: 'acpo', steps: 30, seed: 1, init: 'sft', backend: 'wasm' });
-    expect(config.rollout).toMatchObject({ promptsPerStep: 16, groupSize: 8, levels: [1, 2, 3] });
-    expect(config.eval).toMatchObject({ every: 15, problemsPerCell: 60, samples: 4, levels: [1, 2, 3] });
-    expect(config.optimizer.lr).toBe(3e-4);
+    expect(config).toMatchObject({ preset: 'acpo', steps: 6, seed: 1, init: 'sft', backend: 'wasm' });
+    expect(config.rollout).toMatchObject({ promptsPerStep: 96, groupSize: 8, levels: [1, 2, 3] });
+    expect(config.eval).toMatchObject({ every: 0, problemsPerCell: 60, samples: 4, levels: [1, 2, 3] });
+    expect(config.optimizer.lr).toBe(1e-4);
   });
 
   it('scores each problem from its k answers and keeps the selected slice', () => {
