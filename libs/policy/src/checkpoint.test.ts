@@ -43,6 +43,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+const rightOf = <A>(result: E.Either<Error, A>): A => {
+  if (E.isLeft(result)) throw result.left;
+  return result.right;
+};
+
 const leftMessage = <A>(result: E.Either<Error, A>): string => {
   if (E.isRight(result)) throw new Error('expected a refusal');
   return result.left.message;
@@ -53,7 +58,7 @@ describe('policy checkpoint', () => {
     const policy = createPolicy(config, 3);
     const dir = join(root, 'policy-round-trip');
     await writePolicyCheckpoint(dir, policy);
-    const loaded = unwrap(await readPolicyCheckpoint(dir));
+    const loaded = rightOf(await readPolicyCheckpoint(dir));
     expect(loaded.config).toEqual(config);
     expect(Array.from(unwrap(loaded.logProbs(sequences)).logp.data)).toEqual(Array.from(unwrap(policy.logProbs(sequences)).logp.data));
     policy.dispose();
@@ -72,7 +77,7 @@ describe('trainer checkpoint', () => {
     await writeTrainerCheckpoint(dir, policy, trainer, { note: 'after 3' }, Extra);
     expect((await readdir(root)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
 
-    const restored = unwrap(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra, expectedConfig: config }));
+    const restored = rightOf(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra, expectedConfig: config }));
     expect(restored.manifest.extra).toEqual({ note: 'after 3' });
     expect(restored.manifest.optimizerSteps).toBe(3);
     expect(restored.trainer.steps).toBe(3);
@@ -89,7 +94,7 @@ describe('trainer checkpoint', () => {
 
     // Writing again replaces the checkpoint whole.
     await writeTrainerCheckpoint(dir, policy, trainer, { note: 'after 4' }, Extra);
-    const again = unwrap(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra }));
+    const again = rightOf(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra }));
     expect(again.manifest.extra.note).toBe('after 4');
     expect(again.trainer.steps).toBe(4);
     expect((await readdir(root)).filter((name) => name.startsWith('.trainer'))).toEqual([]);
