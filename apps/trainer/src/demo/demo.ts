@@ -24,10 +24,16 @@ export interface DemoOptions {
 }
 
 /**
- * The `acpo` preset at the demo's size: 6 steps of 96 prompts × G = 8 on the warm start's levels
- * (1–3), learning rate 1e-4; held-out evaluation on the same levels, 60 test problems per family
- * and level (900), greedy and with 4 sampled answers per problem (avg@4 at the rollout
+ * The `acpo` preset at the demo's size: 6 steps of 96 prompts × G = 8 on level-1 problems of all
+ * five families, learning rate 1e-4; held-out evaluation on the same level, 100 test problems per
+ * family (500), greedy and with 4 sampled answers per problem (avg@4 at the rollout
  * temperature), before training and at the end (mid-run evaluations would not fit the budget).
+ *
+ * Level 1 is where the warm start (trained on levels 1–3) is competent without being done
+ * (≈ 40% greedy): the problems ACPO's gate is meant to keep. On levels 2–3 it answers near
+ * chance, and a few minutes of RL there move held-out accuracy by less than the noise of a
+ * 900-problem evaluation (measured: +1.2 pt greedy, +0.7 pt avg@4, both intervals across 0,
+ * while level 1 in the same run gained +7.0 and +4.3 pt).
  *
  * Few large steps rather than many small ones: with 16 prompts per step the policy gradient of
  * this model is dominated by sampling noise, and Adam, which normalises each parameter's step,
@@ -46,11 +52,11 @@ export const demoConfig = (options: Pick<DemoOptions, 'steps' | 'seed' | 'backen
       'init=sft',
       'optimizer.lr=0.0001',
       'rollout.promptsPerStep=96',
-      'rollout.levels=[1, 2, 3]',
+      'rollout.levels=[1]',
       'eval.every=0',
-      'eval.problemsPerCell=60',
+      'eval.problemsPerCell=100',
       'eval.samples=4',
-      'eval.levels=[1, 2, 3]',
+      'eval.levels=[1]',
     ],
   });
 
@@ -92,7 +98,7 @@ const comparisonTable = (before: HeldOutEvaluation, after: HeldOutEvaluation): s
     lines.push(`| ${cells.join(' | ')} |`);
   };
   row('**all**', () => true);
-  for (const { level } of before.greedy.byLevel) row(`level ${level}`, (item) => item.level === level);
+  if (before.greedy.byLevel.length > 1) for (const { level } of before.greedy.byLevel) row(`level ${level}`, (item) => item.level === level);
   for (const { family } of before.greedy.byFamily) row(family, (item) => item.family === family);
   return lines.join('\n');
 };
@@ -156,10 +162,10 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const report = [
     '# rlflow demo: ACPO from an SFT warm start',
     '',
-    `Backend ${run.backend}; ${config.steps} RL steps of ${config.rollout.promptsPerStep} prompts × G = ${config.rollout.groupSize}; seed ${config.seed}.`,
+    `Backend ${run.backend}; ${config.steps} RL steps of ${config.rollout.promptsPerStep} prompts × G = ${config.rollout.groupSize} (level ${config.rollout.levels.join(', ')} of every family); seed ${config.seed}.`,
     `Total time ${seconds.toFixed(0)} s (RL training ${run.seconds.toFixed(0)} s); warm start ${sft.right.trained ? 'trained in this run' : `reused from ${sft.right.dir}`}.`,
     '',
-    `Held-out accuracy on the test split of the levels trained on (${config.eval.problemsPerCell} problems per family and level), ` +
+    `Held-out accuracy on the test split of the level${config.eval.levels.length > 1 ? 's' : ''} trained on (level ${config.eval.levels.join(', ')}, ${config.eval.problemsPerCell} problems per family and level), ` +
       `greedy and${before.sampled === undefined ? '' : ` avg@${before.sampled.decoding.samples} (${before.sampled.decoding.samples} answers per problem sampled at temperature ${config.rollout.temperature}, the expected accuracy RL raises)`}; ` +
       'each change with its 95% interval from the per-problem differences (paired: the same problems before and after):',
     '',
