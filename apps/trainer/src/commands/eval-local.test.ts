@@ -27,6 +27,17 @@ describe('rlflow eval-local', () => {
     expect(result.byFamily).toHaveLength(5);
   });
 
+  it('reports avg@k over k sampled answers per problem, and refuses a bad temperature', () => {
+    const out = rlflow(['eval-local', '--checkpoint', checkpoint, '--problems', '2', '--levels', '1', '--samples', '3', '--temperature', '0.7', '--backend', 'cpu', '--json']);
+    expect(out.status, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as { decoding: unknown; overall: { count: number } };
+    expect(result.decoding).toEqual({ samples: 3, temperature: 0.7, topP: 1 });
+    expect(result.overall.count).toBe(2 * 5 * 3);
+    const bad = rlflow(['eval-local', '--checkpoint', checkpoint, '--samples', '2', '--temperature', '0', '--backend', 'cpu']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--temperature is "0", expected a number in (0, 10]');
+  });
+
   it('evaluates a checkpoint on a JSONL dataset', () => {
     const out = rlflow(['eval-local', '--checkpoint', checkpoint, '--data', resolve(fixtures, 'valid.jsonl'), '--backend', 'cpu', '--json']);
     expect(out.status, out.stderr).toBe(0);

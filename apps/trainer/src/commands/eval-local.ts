@@ -1,13 +1,14 @@
 /**
- * `rlflow eval-local --checkpoint DIR [--data FILE] [--problems N] [--levels 1,2] [--seed S] [--json]`:
- * evaluates an rlflow checkpoint (an SFT warm start, a training checkpoint or a policy directory)
- * with greedy decoding, on the held-out split of the built-in suite (accuracy per level and
- * family) or, with --data, on a JSONL/Parquet dataset in the loaders' layout.
+ * `rlflow eval-local --checkpoint DIR [--data FILE] [--problems N] [--levels 1,2] [--seed S]
+ * [--samples K --temperature T --top-p P] [--json]`: evaluates an rlflow checkpoint (an SFT warm
+ * start, a training checkpoint or a policy directory) on the held-out split of the built-in suite
+ * (accuracy per level and family; greedy, or avg@K over K sampled answers per problem) or, with
+ * --data, greedily on a JSONL/Parquet dataset in the loaders' layout.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable } from '@rlflow/eval';
+import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, type Decoding } from '@rlflow/eval';
 import { initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
 import { FAMILIES, isLevel, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
@@ -19,6 +20,9 @@ interface Flags {
   readonly problems: string;
   readonly levels: string;
   readonly seed: string;
+  readonly samples: string;
+  readonly temperature: string;
+  readonly topP: string;
   readonly backend: string;
   readonly json?: boolean;
 }
@@ -37,15 +41,32 @@ const positive = (name: string, text: string): number => {
   return n;
 };
 
+const realIn = (name: string, text: string, low: number, high: number, lowOpen: boolean): number => {
+  const x = Number(text);
+  if (!Number.isFinite(x) || x > high || (lowOpen ? x <= low : x < low)) {
+    throw new UsageError(`--${name} is ${JSON.stringify(text)}, expected a number in ${lowOpen ? '(' : '['}${low}, ${high}]`);
+  }
+  return x;
+};
+
+/** Greedy for one sample; K samples at --temperature (> 0) and --top-p otherwise. */
+const decodingOf = (flags: Flags): Decoding => {
+  const samples = positive('samples', flags.samples);
+  return samples === 1 ? GREEDY : { samples, temperature: realIn('temperature', flags.temperature, 0, 10, true), topP: realIn('top-p', flags.topP, 0, 1, true) };
+};
+
 export const registerEvalLocal: RegisterCommand = (program: Command) => {
   program
     .command('eval-local')
-    .description('evaluate an rlflow checkpoint (greedy) on the held-out suite or on a JSONL/Parquet dataset')
+    .description('evaluate an rlflow checkpoint on the held-out suite (greedy or avg@k) or greedily on a JSONL/Parquet dataset')
     .requiredOption('--checkpoint <dir>', 'checkpoint directory (SFT warm start, training checkpoint step-N, or policy directory)')
     .option('--data <file>', 'a JSONL or Parquet dataset instead of the built-in suite')
     .option('--problems <n>', 'held-out problems per family and level', '40')
     .option('--levels <list>', 'difficulty levels of the suite', '1,2,3,4,5')
-    .option('--seed <s>', 'seed of the held-out sample', '1')
+    .option('--seed <s>', 'seed of the held-out sample (and of the sampled answers)', '1')
+    .option('--samples <k>', 'answers per suite problem: 1 = greedy, k > 1 = sampled, reported as avg@k', '1')
+    .option('--temperature <t>', 'sampling temperature when --samples > 1', '1')
+    .option('--top-p <p>', 'nucleus sampling mass when --samples > 1', '1')
     .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (flags: Flags) => {
@@ -55,8 +76,10 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
       await initBackend(flags.backend);
       const policy = await loadPolicy(flags.checkpoint);
       const seed = positive('seed', flags.seed);
+      const decoding = decodingOf(flags);
       try {
         if (flags.data !== undefined) {
+          if (decoding.samples > 1) throw new UsageError('--samples applies to the built-in suite; a --data evaluation is greedy');
           const result = await evaluateDatasetFile({ policy, path: flags.data, seed, maxNewTokens: policy.config.maxResponseTokens });
           if (E.isLeft(result)) throw result.left;
           const { overall, skipped, issues } = result.right;
@@ -74,11 +97,13 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
           problemsPerCell: positive('problems', flags.problems),
           seed,
           maxNewTokens: policy.config.maxResponseTokens,
+          decoding,
         });
         if (E.isLeft(evaluation)) throw evaluation.left;
         const { overall, byLevel, byFamily } = evaluation.right;
+        const heading = decoding.samples === 1 ? 'greedy' : `avg@${decoding.samples} at temperature ${decoding.temperature}, top-p ${decoding.topP}`;
         process.stdout.write(
-          flags.json === true ? `${JSON.stringify({ overall, byLevel, byFamily })}\n` : `${formatSuiteTable(evaluation.right, 'level')}\n\n${formatSuiteTable(evaluation.right, 'family')}\n`,
+          flags.json === true ? `${JSON.stringify({ decoding, overall, byLevel, byFamily })}\n` : `${heading}\n` + `${formatSuiteTable(evaluation.right, 'level')}\n\n${formatSuiteTable(evaluation.right, 'family')}\n`,
         );
       } finally {
         policy.dispose();

@@ -25,13 +25,13 @@ const evaluation = (samples: number, items: SuiteItemResult[]): SuiteEvaluation 
 };
 
 describe('demo', () => {
-  it('trains acpo from the SFT warm start on level 1 and evaluates greedy and avg@4 on held-out level-1 problems', () => {
+  it('trains acpo from the SFT warm start on level 1 and evaluates greedy and avg@8 on held-out level-1 problems', () => {
     const resolved = demoConfig({ steps: 6, seed: 1, backend: 'wasm' });
     if (E.isLeft(resolved)) throw resolved.left;
     const config = resolved.right;
     expect(config).toMatchObject({ preset: 'acpo', steps: 6, seed: 1, init: 'sft', backend: 'wasm' });
     expect(config.rollout).toMatchObject({ promptsPerStep: 96, groupSize: 8, levels: [1] });
-    expect(config.eval).toMatchObject({ every: 0, problemsPerCell: 100, samples: 4, levels: [1] });
+    expect(config.eval).toMatchObject({ every: 0, problemsPerCell: 200, samples: 8, levels: [1] });
     expect(config.optimizer.lr).toBe(1e-4);
   });
 

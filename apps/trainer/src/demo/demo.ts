@@ -25,8 +25,8 @@ export interface DemoOptions {
 
 /**
  * The `acpo` preset at the demo's size: 6 steps of 96 prompts × G = 8 on level-1 problems of all
- * five families, learning rate 1e-4; held-out evaluation on the same level, 100 test problems per
- * family (500), greedy and with 4 sampled answers per problem (avg@4 at the rollout
+ * five families, learning rate 1e-4; held-out evaluation on the same level, 200 test problems per
+ * family (1,000), greedy and with 8 sampled answers per problem (avg@8 at the rollout
  * temperature), before training and at the end (mid-run evaluations would not fit the budget).
  *
  * Level 1 is where the warm start (trained on levels 1–3) is competent without being done
@@ -54,8 +54,8 @@ export const demoConfig = (options: Pick<DemoOptions, 'steps' | 'seed' | 'backen
       'rollout.promptsPerStep=96',
       'rollout.levels=[1]',
       'eval.every=0',
-      'eval.problemsPerCell=100',
-      'eval.samples=4',
+      'eval.problemsPerCell=200',
+      'eval.samples=8',
       'eval.levels=[1]',
     ],
   });
