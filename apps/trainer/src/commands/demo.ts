@@ -2,14 +2,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeEvaluation, runDemo } from '../demo/demo.js';
-import { UsageError } from '../main.js';
+import { integerFlag } from './flags.js';
 import type { RegisterCommand } from './index.js';
-
-const integer = (name: string, text: string, min: number): number => {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} is ${JSON.stringify(text)}, expected an integer ≥ ${min}`);
-  return n;
-};
 
 export const registerDemo: RegisterCommand = (program: Command) => {
   program
@@ -23,8 +17,8 @@ export const registerDemo: RegisterCommand = (program: Command) => {
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       const result = await runDemo({
         out: resolve(flags.out),
-        steps: integer('steps', flags.steps, 1),
-        seed: integer('seed', flags.seed, 0),
+        steps: integerFlag('steps', flags.steps, 1),
+        seed: integerFlag('seed', flags.seed, 0),
         backend: flags.backend,
         log,
       });

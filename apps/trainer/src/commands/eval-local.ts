@@ -12,6 +12,7 @@ import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, type De
 import { initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
 import { FAMILIES, isLevel, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
+import { integerFlag, numberFlag } from './flags.js';
 import type { RegisterCommand } from './index.js';
 
 interface Flags {
@@ -35,24 +36,12 @@ const loadPolicy = async (dir: string): Promise<Policy> => {
   throw new UsageError(`${dir} holds no rlflow policy checkpoint (policy.json + weights.bin, directly or in policy/ or checkpoint/)`);
 };
 
-const positive = (name: string, text: string): number => {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} is ${JSON.stringify(text)}, expected an integer ≥ 1`);
-  return n;
-};
-
-const realIn = (name: string, text: string, low: number, high: number, lowOpen: boolean): number => {
-  const x = Number(text);
-  if (!Number.isFinite(x) || x > high || (lowOpen ? x <= low : x < low)) {
-    throw new UsageError(`--${name} is ${JSON.stringify(text)}, expected a number in ${lowOpen ? '(' : '['}${low}, ${high}]`);
-  }
-  return x;
-};
+const positive = (name: string, text: string): number => integerFlag(name, text, 1);
 
 /** Greedy for one sample; K samples at --temperature (> 0) and --top-p otherwise. */
 const decodingOf = (flags: Flags): Decoding => {
   const samples = positive('samples', flags.samples);
-  return samples === 1 ? GREEDY : { samples, temperature: realIn('temperature', flags.temperature, 0, 10, true), topP: realIn('top-p', flags.topP, 0, 1, true) };
+  return samples === 1 ? GREEDY : { samples, temperature: numberFlag('temperature', flags.temperature, 0, 10, true), topP: numberFlag('top-p', flags.topP, 0, 1, true) };
 };
 
 export const registerEvalLocal: RegisterCommand = (program: Command) => {

@@ -11,6 +11,7 @@ import { initBackend, isBackendChoice, type BackendChoice } from '@rlflow/policy
 import { isLevel, LEVELS, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
 import { defaultSftConfig, ensureSftCheckpoint, formatSftReport, SFT_STEPS } from '../sft/index.js';
+import { integerFlag } from './flags.js';
 import type { RegisterCommand } from './index.js';
 
 interface SftOptions {
@@ -22,20 +23,12 @@ interface SftOptions {
   readonly force?: boolean;
 }
 
-const integer = (name: string, text: string, min: number, max: number): number => {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} is ${JSON.stringify(text)}, expected an integer in [${min}, ${max}]`);
-  }
-  return n;
-};
-
 const parseLevels = (text: string): Level[] => {
   const levels = text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
-    .map((s) => integer('levels', s, 1, 5));
+    .map((s) => integerFlag('levels', s, 1, 5));
   if (levels.length === 0) throw new UsageError('--levels is empty');
   if (new Set(levels).size !== levels.length) throw new UsageError(`--levels ${JSON.stringify(text)} repeats a level`);
   return levels.filter(isLevel);
@@ -47,7 +40,7 @@ const parseBackend = (text: string): BackendChoice => {
 };
 
 export const runSft = async (options: SftOptions): Promise<void> => {
-  const config = defaultSftConfig({ steps: integer('steps', options.steps, 1, 1_000_000), seed: integer('seed', options.seed, 0, 2 ** 32 - 1), levels: parseLevels(options.levels) });
+  const config = defaultSftConfig({ steps: integerFlag('steps', options.steps, 1, 1_000_000), seed: integerFlag('seed', options.seed, 0, 2 ** 32 - 1), levels: parseLevels(options.levels) });
   const backend = parseBackend(options.backend);
   const info = await initBackend(backend);
   process.stdout.write(`backend: ${info.reason}\n`);

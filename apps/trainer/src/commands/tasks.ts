@@ -22,6 +22,7 @@ import {
   type Problem,
 } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
+import { integerFlag } from './flags.js';
 import type { RegisterCommand } from './index.js';
 
 interface TasksOptions {
@@ -33,14 +34,6 @@ interface TasksOptions {
   readonly split: string;
   readonly scale: string;
 }
-
-const integer = (name: string, text: string, min: number, max: number): number => {
-  const n = Number(text);
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} is ${JSON.stringify(text)}, expected an integer in [${min}, ${max}]`);
-  }
-  return n;
-};
 
 const list = (text: string): string[] =>
   text
@@ -58,7 +51,7 @@ const parseFamilies = (text: string): Family[] => {
 };
 
 const parseLevels = (text: string): Level[] => {
-  const levels = list(text).map((l) => integer('level', l, 1, 5));
+  const levels = list(text).map((l) => integerFlag('level', l, 1, 5));
   if (levels.length === 0) throw new UsageError('--level is empty');
   return levels.filter(isLevel);
 };
@@ -80,9 +73,9 @@ const record = (problem: Problem, image: string): Record<string, unknown> => ({
 export const runTasks = async (options: TasksOptions): Promise<string> => {
   const families = parseFamilies(options.family);
   const levels = parseLevels(options.level);
-  const count = integer('count', options.count, 1, 100_000);
-  const seed = integer('seed', options.seed, 0, 2 ** 32 - 1);
-  const scale = integer('scale', options.scale, 1, 64);
+  const count = integerFlag('count', options.count, 1, 100_000);
+  const seed = integerFlag('seed', options.seed, 0, 2 ** 32 - 1);
+  const scale = integerFlag('scale', options.scale, 1, 64);
   if (!isSplit(options.split)) throw new UsageError(`--split ${JSON.stringify(options.split)} is not train or test`);
   const problems = sampleProblems({ families, levels, split: options.split, seed, count });
   if (E.isLeft(problems)) throw problems.left;
