@@ -5,3 +5,4 @@ export * from './rng.js';
 export * from './stream.js';
 export * from './io.js';
 export * from './batch.js';
+export * from './codecs.js';

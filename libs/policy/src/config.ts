@@ -7,12 +7,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { DecodeError, decodeWith } from '@rlflow/core';
+import { DecodeError, decodeWith, NonNegativeInt, PositiveInt, PositiveNumber } from '@rlflow/core';
 import { VOCAB_SIZE } from './tokenizer.js';
 
-const PositiveInt = t.refinement(t.number, (n) => Number.isInteger(n) && n > 0, 'PositiveInteger');
-const NonNegativeInt = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 0, 'NonNegativeInteger');
-const PositiveNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'PositiveNumber');
 
 export const PolicyConfigCodec = t.type({
   /** Side of the square RGB input image, in pixels. */

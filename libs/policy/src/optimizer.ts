@@ -11,14 +11,11 @@
  * t is the 0-based index of the step being taken (the bias corrections use t+1).
  */
 import * as t from 'io-ts';
+import { NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber } from '@rlflow/core';
 import * as tf from '@tensorflow/tfjs-core';
 
-const PositiveNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'PositiveNumber');
-const NonNegativeNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n >= 0, 'NonNegativeNumber');
 const UnitInterval = t.refinement(t.number, (n) => n >= 0 && n < 1, 'NumberIn[0,1)');
 const Fraction = t.refinement(t.number, (n) => n >= 0 && n <= 1, 'NumberIn[0,1]');
-const NonNegativeInt = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 0, 'NonNegativeInteger');
-const PositiveInt = t.refinement(t.number, (n) => Number.isInteger(n) && n > 0, 'PositiveInteger');
 
 export const OptimizerConfigCodec = t.type({
   learningRate: PositiveNumber,

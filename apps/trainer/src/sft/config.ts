@@ -7,11 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
+import { NonNegativeInt, PositiveInt } from '@rlflow/core';
 import { OptimizerConfigCodec, PolicyConfigCodec, defaultOptimizerConfig, defaultPolicyConfig, type PolicyConfig } from '@rlflow/policy';
 import { FAMILIES, LEVELS, type Family, type Level } from '@rlflow/rollout';
 
-const PositiveInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0, 'PositiveInteger');
-const NonNegativeInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'NonNegativeInteger');
 const Seed = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n <= 0xffffffff, 'Seed');
 
 const literalUnion = <A extends string | number>(values: readonly A[], name: string): t.Type<A> =>
