@@ -1,9 +1,10 @@
 /**
  * Boundary helpers: decode external input with io-ts into an Either whose error lists each
- * failing field by its dotted path, and write files atomically (temporary name, then rename).
+ * failing field by its dotted path, read a file (or a JSON file) into an Either whose error names
+ * the path, and write files atomically (temporary name, then rename).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -47,6 +48,28 @@ export const decodeWith =
       codec.decode(input),
       E.mapLeft((errors) => new DecodeError(source, formatValidationErrors(errors))),
     );
+
+const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The bytes of `path`, or an error saying it cannot be read. */
+export const readBytes = async (path: string): Promise<E.Either<DecodeError, Uint8Array>> => {
+  try {
+    return E.right(new Uint8Array(await readFile(path)));
+  } catch (error) {
+    return E.left(new DecodeError(path, [`cannot be read: ${reason(error)}`]));
+  }
+};
+
+/** The parsed JSON of `path`, or an error saying it cannot be read or is not JSON. */
+export const readJson = async (path: string): Promise<E.Either<DecodeError, unknown>> => {
+  const bytes = await readBytes(path);
+  if (E.isLeft(bytes)) return bytes;
+  try {
+    return E.right(JSON.parse(new TextDecoder().decode(bytes.right)) as unknown);
+  } catch (error) {
+    return E.left(new DecodeError(path, [`is not JSON: ${reason(error)}`]));
+  }
+};
 
 /** Writes `data` to `path` through a temporary file in the same directory and a rename. */
 export const writeFileAtomic = async (path: string, data: string | Uint8Array): Promise<void> => {

@@ -7,11 +7,10 @@
  * atomically; callers publish the directory holding them by a rename (the SFT store, the
  * trainer's checkpoints).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { DecodeError, decodeWith, writeFileAtomic } from '@rlflow/core';
+import { DecodeError, decodeWith, readBytes, readJson, writeFileAtomic } from '@rlflow/core';
 import { PolicyConfigCodec, decodePolicyConfig, type PolicyConfig } from './config.js';
 import { paramSpecs } from './params.js';
 import { Policy } from './policy.js';
@@ -62,26 +61,12 @@ export const writePolicyCheckpoint = async (dir: string, policy: Policy): Promis
   await writeFileAtomic(join(dir, POLICY_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 };
 
-const readText = async (path: string): Promise<E.Either<DecodeError, string>> => {
-  try {
-    return E.right(await readFile(path, 'utf8'));
-  } catch (error) {
-    return E.left(new DecodeError(path, [`cannot be read: ${error instanceof Error ? error.message : String(error)}`]));
-  }
-};
-
 /** The manifest of the checkpoint in `dir`, decoded and checked against its configuration's parameter specs. */
 export const readPolicyManifest = async (dir: string): Promise<E.Either<DecodeError, PolicyManifest>> => {
   const path = join(dir, POLICY_FILE);
-  const text = await readText(path);
-  if (E.isLeft(text)) return text;
-  let json: unknown;
-  try {
-    json = JSON.parse(text.right);
-  } catch (error) {
-    return E.left(new DecodeError(path, [`is not JSON: ${error instanceof Error ? error.message : String(error)}`]));
-  }
-  const manifest = decodeWith(PolicyManifestCodec, path)(json);
+  const json = await readJson(path);
+  if (E.isLeft(json)) return json;
+  const manifest = decodeWith(PolicyManifestCodec, path)(json.right);
   if (E.isLeft(manifest)) return manifest;
   const config = decodePolicyConfig(`${path} config`)(manifest.right.config);
   if (E.isLeft(config)) return config;
@@ -105,12 +90,9 @@ export const readPolicyCheckpoint = async (dir: string): Promise<E.Either<Decode
   const manifest = await readPolicyManifest(dir);
   if (E.isLeft(manifest)) return manifest;
   const path = join(dir, WEIGHTS_FILE);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (error) {
-    return E.left(new DecodeError(path, [`cannot be read: ${error instanceof Error ? error.message : String(error)}`]));
-  }
+  const read = await readBytes(path);
+  if (E.isLeft(read)) return read;
+  const bytes = read.right;
   const specs = paramSpecs(manifest.right.config);
   const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   if (bytes.byteLength !== 4 * total) return E.left(new DecodeError(path, [`has ${bytes.byteLength} bytes, expected ${4 * total} (${total} float32 values)`]));

@@ -24,7 +24,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { DecodeError, decodeWith, writeFileAtomic } from '@rlflow/core';
+import { DecodeError, decodeWith, readBytes, readJson, writeFileAtomic } from '@rlflow/core';
 import { POLICY_FILE, readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
 import { configDifferences, type PolicyConfig } from './config.js';
 import { paramSpecs } from './params.js';
@@ -141,26 +141,11 @@ export const writeTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, 
   }
 };
 
-const readBytes = async (path: string): Promise<E.Either<DecodeError, Uint8Array>> => {
-  try {
-    return E.right(new Uint8Array(await readFile(path)));
-  } catch (error) {
-    return E.left(new DecodeError(path, [`cannot be read: ${error instanceof Error ? error.message : String(error)}`]));
-  }
-};
-
 /** The decoded manifest of the checkpoint in `dir`. */
 export const readTrainerManifest = async <X, O>(dir: string, extraCodec: t.Type<X, O>): Promise<E.Either<DecodeError, TrainerManifest<X>>> => {
   const path = join(dir, TRAINER_MANIFEST_FILE);
-  const bytes = await readBytes(path);
-  if (E.isLeft(bytes)) return bytes;
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes.right));
-  } catch (error) {
-    return E.left(new DecodeError(path, [`is not JSON: ${error instanceof Error ? error.message : String(error)}`]));
-  }
-  return decodeWith(trainerManifestCodec(extraCodec), path)(json);
+  const json = await readJson(path);
+  return E.isLeft(json) ? json : decodeWith(trainerManifestCodec(extraCodec), path)(json.right);
 };
 
 export interface RestoredTrainer<X> {

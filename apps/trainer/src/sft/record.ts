@@ -3,11 +3,10 @@
  * the checkpoint; read back with io-ts, so the cache trusts an entry only when the record
  * decodes and its hash is the configuration's.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { DecodeError, decodeWith } from '@rlflow/core';
+import { decodeWith, readJson, type DecodeError } from '@rlflow/core';
 import type { SuiteEvaluation } from '@rlflow/eval';
 import { FAMILIES, LEVELS, type Family, type Level } from '@rlflow/rollout';
 import { SFT_FORMAT, SftConfigCodec } from './config.js';
@@ -63,11 +62,6 @@ export const accuracyOf = (evaluation: SftEvaluation): SftRecord['accuracy'] => 
 /** The record in `dir`, or why there is none usable. */
 export const readSftRecord = async (dir: string): Promise<E.Either<DecodeError, SftRecord>> => {
   const path = join(dir, RECORD_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    return E.left(new DecodeError(path, [error instanceof Error ? error.message : String(error)]));
-  }
-  return decodeWith(SftRecordCodec, path)(json);
+  const json = await readJson(path);
+  return E.isLeft(json) ? json : decodeWith(SftRecordCodec, path)(json.right);
 };
