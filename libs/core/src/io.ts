@@ -1,10 +1,10 @@
 /**
  * Boundary helpers: decode external input with io-ts into an Either whose error lists each
  * failing field by its dotted path, read a file (or a JSON file) into an Either whose error names
- * the path, and write files atomically (temporary name, then rename).
+ * the path, and write files and directories atomically (temporary name, then rename).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -86,6 +86,53 @@ export const writeFileAtomic = async (path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
+    throw error;
+  }
+};
+
+const syncPath = async (path: string): Promise<void> => {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Writes the directory `path` atomically: `fill` fills a fresh temporary sibling named
+ * `<tempPrefix><name>-<random>`, which is synced and renamed to `path`, replacing what was there
+ * (moved aside under `<tempPrefix>replaced-<name>-<random>` first, then removed); the parent is
+ * synced last. A crash at any moment leaves the old directory or the new one whole, plus at most
+ * temporary siblings a caller can sweep by their prefix; on an error the temporary directory is
+ * removed. Returns what `fill` returns.
+ */
+export const writeDirAtomic = async <A>(path: string, fill: (tempDir: string) => Promise<A>, tempPrefix = '.tmp-'): Promise<A> => {
+  const parent = dirname(path);
+  const name = basename(path);
+  const temp = join(parent, `${tempPrefix}${name}-${randomBytes(4).toString('hex')}`);
+  await mkdir(temp, { recursive: true });
+  try {
+    const result = await fill(temp);
+    await syncPath(temp);
+    if (await exists(path)) {
+      const replaced = join(parent, `${tempPrefix}replaced-${name}-${randomBytes(4).toString('hex')}`);
+      await rename(path, replaced);
+      await rename(temp, path);
+      await rm(replaced, { recursive: true, force: true });
+    } else {
+      await rename(temp, path);
+    }
+    await syncPath(parent);
+    return result;
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
     throw error;
   }
 };

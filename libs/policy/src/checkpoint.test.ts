@@ -75,7 +75,7 @@ describe('trainer checkpoint', () => {
     for (let i = 0; i < 3; i++) unwrap(trainer.step(sequences, loss));
     const dir = join(root, 'trainer');
     await writeTrainerCheckpoint(dir, policy, trainer, { note: 'after 3' }, Extra);
-    expect((await readdir(root)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect((await readdir(root)).filter((name) => name.startsWith('.'))).toEqual([]);
 
     const restored = rightOf(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra, expectedConfig: config }));
     expect(restored.manifest.extra).toEqual({ note: 'after 3' });
@@ -97,7 +97,7 @@ describe('trainer checkpoint', () => {
     const again = rightOf(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra }));
     expect(again.manifest.extra.note).toBe('after 4');
     expect(again.trainer.steps).toBe(4);
-    expect((await readdir(root)).filter((name) => name.startsWith('.trainer'))).toEqual([]);
+    expect((await readdir(root)).filter((name) => name.startsWith('.'))).toEqual([]);
 
     for (const item of [trainer, policy, restored.trainer, restored.policy, again.trainer, again.policy]) item.dispose();
     expect(tf.memory().numTensors).toBe(tensors);

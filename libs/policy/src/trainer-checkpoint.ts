@@ -19,12 +19,12 @@
  * policy's parameters against its config, the optimizer file's size, and (when given) the
  * expected model config, and names each thing that does not match.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { DecodeError, decodeWith, readBytes, readJson, writeFileAtomic } from '@rlflow/core';
+import { DecodeError, decodeWith, readBytes, readJson, writeDirAtomic, writeFileAtomic } from '@rlflow/core';
 import { POLICY_FILE, readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
 import { configDifferences, type PolicyConfig } from './config.js';
 import { paramSpecs } from './params.js';
@@ -114,32 +114,9 @@ export const fillTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, t
   return manifest;
 };
 
-const exists = async (path: string): Promise<boolean> =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
-
 /** Writes the checkpoint to `dir` atomically: filled under a temporary sibling name, then renamed over `dir`. */
-export const writeTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, trainer: Trainer, extra: X, extraCodec: t.Type<X, O>): Promise<void> => {
-  const suffix = randomBytes(4).toString('hex');
-  const temp = join(dirname(dir), `.${basename(dir)}.${suffix}.tmp`);
-  await mkdir(temp, { recursive: true });
-  try {
-    await fillTrainerCheckpoint(temp, policy, trainer, extra, extraCodec);
-    if (await exists(dir)) {
-      const replaced = join(dirname(dir), `.${basename(dir)}.${suffix}.replaced`);
-      await rename(dir, replaced);
-      await rename(temp, dir);
-      await rm(replaced, { recursive: true, force: true });
-    } else {
-      await rename(temp, dir);
-    }
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
-};
+export const writeTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, trainer: Trainer, extra: X, extraCodec: t.Type<X, O>): Promise<void> =>
+  void (await writeDirAtomic(dir, (temp) => fillTrainerCheckpoint(temp, policy, trainer, extra, extraCodec)));
 
 /** The decoded manifest of the checkpoint in `dir`. */
 export const readTrainerManifest = async <X, O>(dir: string, extraCodec: t.Type<X, O>): Promise<E.Either<DecodeError, TrainerManifest<X>>> => {

@@ -4,11 +4,11 @@
  * when its `manifest.json` exists and decodes; it is written under `.tmp-step-…` and renamed into
  * place, so a crash leaves only a temporary directory, which is ignored and cleaned.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { writeDirAtomic } from '@rlflow/core';
 import { runPaths } from './layout.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -113,21 +113,6 @@ export const pruneCheckpoints = async (dir: string, keep: number, manifest: t.De
   return [...old, ...temps];
 };
 
-const syncDir = async (path: string): Promise<void> => {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
-
-const exists = async (path: string): Promise<boolean> =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
-
 /**
  * Writes the checkpoint of `step`: `write` fills a fresh temporary directory (and must leave a
  * `manifest.json` there that `manifest` decodes), which is then renamed to `step-NNNNNN`,
@@ -139,27 +124,14 @@ export const writeCheckpointDir = async (
   write: (tempDir: string) => Promise<void>,
   manifest: t.Decoder<unknown, unknown> = AnyManifest,
 ): Promise<string> => {
-  const root = runPaths(dir).checkpoints;
-  const name = checkpointDirName(step);
-  const finalPath = join(root, name);
-  const tempPath = join(root, `${TEMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
-  await mkdir(tempPath, { recursive: true });
-  try {
-    await write(tempPath);
-    if ((await readCheckpointManifest(tempPath, manifest)) === null) throw new Error(`checkpoint: ${tempPath}/${MANIFEST_FILE} is missing or does not decode`);
-    await syncDir(tempPath);
-    if (await exists(finalPath)) {
-      const replaced = join(root, `${TEMP_PREFIX}replaced-${name}-${randomBytes(4).toString('hex')}`);
-      await rename(finalPath, replaced);
-      await rename(tempPath, finalPath);
-      await rm(replaced, { recursive: true, force: true });
-    } else {
-      await rename(tempPath, finalPath);
-    }
-    await syncDir(root);
-    return finalPath;
-  } catch (error) {
-    await rm(tempPath, { recursive: true, force: true });
-    throw error;
-  }
+  const finalPath = join(runPaths(dir).checkpoints, checkpointDirName(step));
+  await writeDirAtomic(
+    finalPath,
+    async (tempPath) => {
+      await write(tempPath);
+      if ((await readCheckpointManifest(tempPath, manifest)) === null) throw new Error(`checkpoint: ${tempPath}/${MANIFEST_FILE} is missing or does not decode`);
+    },
+    TEMP_PREFIX,
+  );
+  return finalPath;
 };

@@ -7,12 +7,11 @@
  * the directory atomically: everything is written under a temporary sibling, which is then
  * renamed into place (replacing a stale entry), so a crash never leaves a partial warm start.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { DecodeError, decodeWith, writeFileAtomic, type StageError } from '@rlflow/core';
+import { DecodeError, decodeWith, writeDirAtomic, writeFileAtomic, type StageError } from '@rlflow/core';
 import { evaluateOnSuite } from '@rlflow/eval';
 import { readPolicyCheckpoint, readPolicyManifest, writePolicyCheckpoint, type Policy } from '@rlflow/policy';
 import type { ProgressStream } from '../run/index.js';
@@ -62,28 +61,12 @@ export const storedSft = async (dir: string, config: SftConfig): Promise<E.Eithe
   return E.isLeft(manifest) ? E.left(`the checkpoint in ${dir} is unusable (${manifest.left.message})`) : E.right(record.right);
 };
 
-const exists = async (dir: string): Promise<string[] | null> => readdir(dir).catch(() => null);
-
-/** Renames the finished temporary directory onto `dir`, replacing a previous warm start there. */
-const publish = async (tmp: string, dir: string): Promise<void> => {
-  const previous = await exists(dir);
-  if (previous === null) {
-    await rename(tmp, dir);
-    return;
-  }
-  const old = join(dirname(dir), `.old-${basename(dir)}-${randomBytes(4).toString('hex')}`);
-  await rename(dir, old);
-  await rename(tmp, dir);
-  await rm(old, { recursive: true, force: true });
-};
-
 const train = async (config: SftConfig, hash: string, dir: string, options: EnsureSftOptions): Promise<E.Either<SftError, SftRecord>> => {
   const started = performance.now();
   const progress = options.progress === undefined ? undefined : createSftProgress({ totalSteps: config.steps, stream: options.progress });
   const trained = await trainSft(config, (step) => progress?.update(step)).finally(() => progress?.stop());
   if (E.isLeft(trained)) return trained;
   const policy = trained.right.policy;
-  const tmp = join(dirname(dir), `.tmp-${basename(dir)}-${randomBytes(4).toString('hex')}`);
   try {
     const evalStarted = performance.now();
     const evaluation = evaluateOnSuite({ policy, ...config.eval });
@@ -102,13 +85,13 @@ const train = async (config: SftConfig, hash: string, dir: string, options: Ensu
       evaluation: stored,
       createdAt: new Date().toISOString(),
     };
-    await writePolicyCheckpoint(join(tmp, CHECKPOINT_DIR), policy);
-    await writeFileAtomic(join(tmp, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
-    await publish(tmp, dir);
+    await writeDirAtomic(dir, async (tmp) => {
+      await writePolicyCheckpoint(join(tmp, CHECKPOINT_DIR), policy);
+      await writeFileAtomic(join(tmp, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    });
     return E.right(record);
   } finally {
     policy.dispose();
-    await rm(tmp, { recursive: true, force: true });
   }
 };
 
@@ -126,11 +109,10 @@ export const ensureSftCheckpoint = async (options: EnsureSftOptions = {}): Promi
     if (E.isRight(stored)) return E.right(done(stored.right, false));
     log(`sft: ${stored.left}: training it`);
   }
-  const contents = await exists(dir);
+  const contents = await readdir(dir).catch(() => null);
   if (contents !== null && contents.length > 0 && !contents.includes(RECORD_FILE)) {
     return E.left(new DecodeError(dir, [`is a non-empty directory without ${RECORD_FILE}; refusing to replace it with a warm start`]));
   }
-  await mkdir(dirname(dir), { recursive: true });
   return E.map((record: SftRecord) => done(record, true))(await train(config, hash, dir, options));
 };
 
