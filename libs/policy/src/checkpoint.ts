@@ -28,35 +28,54 @@ export interface PolicyManifest {
   readonly params: ReadonlyArray<t.TypeOf<typeof ParamEntry>>;
 }
 
-const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const parameterCount = (config: PolicyConfig): number => paramSpecs(config).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 
-const toLittleEndian = (values: Float32Array): Uint8Array => {
-  const bytes = new Uint8Array(values.byteLength);
+/** The parameter maps one after the other, each in `paramSpecs` order, as float32 little-endian bytes. */
+export const paramBytes = (config: PolicyConfig, maps: readonly ReadonlyMap<string, Float32Array>[]): Uint8Array => {
+  const bytes = new Uint8Array(4 * parameterCount(config) * maps.length);
   const view = new DataView(bytes.buffer);
-  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  let offset = 0;
+  for (const map of maps) {
+    for (const spec of paramSpecs(config)) {
+      for (const value of map.get(spec.name)!) {
+        view.setFloat32(offset, value, true);
+        offset += 4;
+      }
+    }
+  }
   return bytes;
 };
 
-const fromLittleEndian = (bytes: Uint8Array): Float32Array => {
+/** The inverse of `paramBytes` for `count` maps; an error naming `path` when the size is not theirs. */
+export const paramMaps = (config: PolicyConfig, bytes: Uint8Array, count: number, path: string): E.Either<DecodeError, Map<string, Float32Array>[]> => {
+  const size = parameterCount(config);
+  if (bytes.byteLength !== 4 * size * count) {
+    return E.left(new DecodeError(path, [`has ${bytes.byteLength} bytes, expected ${4 * size * count} (${count} × ${size} float32 values)`]));
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Float32Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
+  let offset = 0;
+  return E.right(
+    Array.from({ length: count }, () => {
+      const map = new Map<string, Float32Array>();
+      for (const spec of paramSpecs(config)) {
+        const n = spec.shape.reduce((a, b) => a * b, 1);
+        map.set(spec.name, Float32Array.from({ length: n }, (_, i) => view.getFloat32(offset + 4 * i, true)));
+        offset += 4 * n;
+      }
+      return map;
+    }),
+  );
 };
 
 /** Writes `policy`'s configuration and weights into `dir`. */
 export const writePolicyCheckpoint = async (dir: string, policy: Policy): Promise<void> => {
-  const weights = policy.weights();
-  const specs = paramSpecs(policy.config);
-  const total = specs.reduce((n, s) => n + weights.get(s.name)!.length, 0);
-  const flat = new Float32Array(total);
   const params: PolicyManifest['params'][number][] = [];
   let offset = 0;
-  for (const spec of specs) {
-    const values = weights.get(spec.name)!;
-    flat.set(values, offset);
+  for (const spec of paramSpecs(policy.config)) {
     params.push({ name: spec.name, shape: [...spec.shape], offset });
-    offset += values.length;
+    offset += spec.shape.reduce((x, y) => x * y, 1);
   }
-  await writeFileAtomic(join(dir, WEIGHTS_FILE), littleEndian ? new Uint8Array(flat.buffer) : toLittleEndian(flat));
+  await writeFileAtomic(join(dir, WEIGHTS_FILE), paramBytes(policy.config, [policy.weights()]));
   const manifest: PolicyManifest = { format: POLICY_FORMAT, config: PolicyConfigCodec.encode(policy.config), params };
   await writeFileAtomic(join(dir, POLICY_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 };
@@ -92,18 +111,15 @@ export const readPolicyCheckpoint = async (dir: string): Promise<E.Either<Decode
   const path = join(dir, WEIGHTS_FILE);
   const read = await readBytes(path);
   if (E.isLeft(read)) return read;
-  const bytes = read.right;
-  const specs = paramSpecs(manifest.right.config);
-  const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.byteLength !== 4 * total) return E.left(new DecodeError(path, [`has ${bytes.byteLength} bytes, expected ${4 * total} (${total} float32 values)`]));
-  const flat = fromLittleEndian(bytes);
-  for (let i = 0; i < flat.length; i++) {
-    if (!Number.isFinite(flat[i])) return E.left(new DecodeError(path, [`value ${i} is ${flat[i]}, expected a finite number`]));
+  const maps = paramMaps(manifest.right.config, read.right, 1, path);
+  if (E.isLeft(maps)) return maps;
+  const weights = maps.right[0]!;
+  let index = 0;
+  for (const values of weights.values()) {
+    for (const value of values) {
+      if (!Number.isFinite(value)) return E.left(new DecodeError(path, [`value ${index} is ${value}, expected a finite number`]));
+      index++;
+    }
   }
-  const weights = new Map<string, Float32Array>();
-  specs.forEach((spec, i) => {
-    const offset = manifest.right.params[i]!.offset;
-    weights.set(spec.name, flat.slice(offset, offset + spec.shape.reduce((a, b) => a * b, 1)));
-  });
   return E.right(Policy.fromWeights(manifest.right.config, weights));
 };

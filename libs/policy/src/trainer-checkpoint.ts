@@ -25,9 +25,8 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { DecodeError, decodeWith, readBytes, readJson, writeDirAtomic, writeFileAtomic } from '@rlflow/core';
-import { POLICY_FILE, readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
+import { paramBytes, paramMaps, POLICY_FILE, readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
 import { configDifferences, type PolicyConfig } from './config.js';
-import { paramSpecs } from './params.js';
 import type { Policy } from './policy.js';
 import { createTrainer, type Trainer, type TrainerOptions, type TrainerState } from './trainer.js';
 
@@ -57,49 +56,11 @@ export interface TrainerManifest<X> {
 
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
-const parameterCount = (config: PolicyConfig): number => paramSpecs(config).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-
-const packMaps = (config: PolicyConfig, maps: readonly ReadonlyMap<string, Float32Array>[]): Uint8Array => {
-  const specs = paramSpecs(config);
-  const bytes = new Uint8Array(4 * parameterCount(config) * maps.length);
-  const view = new DataView(bytes.buffer);
-  let offset = 0;
-  for (const map of maps) {
-    for (const spec of specs) {
-      for (const value of map.get(spec.name)!) {
-        view.setFloat32(offset, value, true);
-        offset += 4;
-      }
-    }
-  }
-  return bytes;
-};
-
-const unpackMaps = (config: PolicyConfig, bytes: Uint8Array, count: number, path: string): E.Either<DecodeError, Map<string, Float32Array>[]> => {
-  const size = parameterCount(config);
-  if (bytes.byteLength !== 4 * size * count) {
-    return E.left(new DecodeError(path, [`has ${bytes.byteLength} bytes, expected ${4 * size * count} (${count} × ${size} float32 values)`]));
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let offset = 0;
-  return E.right(
-    Array.from({ length: count }, () => {
-      const map = new Map<string, Float32Array>();
-      for (const spec of paramSpecs(config)) {
-        const n = spec.shape.reduce((a, b) => a * b, 1);
-        map.set(spec.name, Float32Array.from({ length: n }, (_, i) => view.getFloat32(offset + 4 * i, true)));
-        offset += 4 * n;
-      }
-      return map;
-    }),
-  );
-};
-
 /** Writes the checkpoint files into the existing, empty directory `dir` (the manifest last). */
 export const fillTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, trainer: Trainer, extra: X, extraCodec: t.Type<X, O>): Promise<TrainerManifest<O>> => {
   await writePolicyCheckpoint(join(dir, TRAINER_POLICY_DIR), policy);
   const state = trainer.exportState();
-  const optimizer = packMaps(policy.config, state.reference === undefined ? [state.m, state.v] : [state.m, state.v, state.reference]);
+  const optimizer = paramBytes(policy.config, state.reference === undefined ? [state.m, state.v] : [state.m, state.v, state.reference]);
   await writeFileAtomic(join(dir, OPTIMIZER_FILE), optimizer);
   const sha: Record<string, string> = { [OPTIMIZER_FILE]: sha256(optimizer) };
   for (const file of [join(TRAINER_POLICY_DIR, POLICY_FILE), join(TRAINER_POLICY_DIR, WEIGHTS_FILE)]) sha[file] = sha256(await readFile(join(dir, file)));
@@ -168,7 +129,7 @@ export const readTrainerCheckpoint = async <X, O>(dir: string, options: ReadTrai
   const optimizerPath = join(dir, OPTIMIZER_FILE);
   const bytes = await readBytes(optimizerPath);
   if (E.isLeft(bytes)) return fail(bytes.left);
-  const maps = unpackMaps(policy.right.config, bytes.right, m.hasReference ? 3 : 2, optimizerPath);
+  const maps = paramMaps(policy.right.config, bytes.right, m.hasReference ? 3 : 2, optimizerPath);
   if (E.isLeft(maps)) return fail(maps.left);
   const [moment1, moment2, reference] = maps.right;
   const state: TrainerState = { options: options.trainer, step: m.optimizerSteps, m: moment1!, v: moment2!, ...(reference === undefined ? {} : { reference }) };
