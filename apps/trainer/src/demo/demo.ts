@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, writeFileAtomic } from '@rlflow/core';
-import { bandPoints, curvePlotSpec, loadRun, pairedDifference, renderSvg, type SuiteEvaluation, type SuiteItemResult } from '@rlflow/eval';
+import { bandPoints, curvePlotSpec, loadRun, pairedDifference, renderSvg, unsafeMean, type SuiteEvaluation, type SuiteItemResult } from '@rlflow/eval';
 import { initBackend } from '@rlflow/policy';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
 import { evaluateHeldOut, type HeldOutEvaluation } from '../pipeline/evaluate.js';
@@ -78,13 +78,12 @@ export const problemScores = (evaluation: SuiteEvaluation, keep: (item: SuiteIte
   return scores;
 };
 
-/** "a → b (+d, 95% CI [l, h])" of one slice, the interval from the paired per-problem differences. */
+/** The cells "before", "after" and "change [95% interval]" of one slice, the interval from the paired per-problem differences. */
 const change = (before: SuiteEvaluation, after: SuiteEvaluation, keep: (item: SuiteItemResult) => boolean): string[] => {
   const a = problemScores(before, keep);
   const b = problemScores(after, keep);
   const d = unwrap(pairedDifference(a, b));
-  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
-  return [pct(mean(a)), pct(mean(b)), `${points(d.mean)} pt [${points(d.low)}, ${points(d.high)}]`];
+  return [pct(unsafeMean(a)), pct(unsafeMean(b)), `${points(d.mean)} pt [${points(d.low)}, ${points(d.high)}]`];
 };
 
 const comparisonTable = (before: HeldOutEvaluation, after: HeldOutEvaluation): string => {
