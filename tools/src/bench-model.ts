@@ -36,7 +36,7 @@ export interface ModelBenchOptions {
   readonly groupSize?: number;
   readonly newTokens?: number;
   readonly trainSteps?: number;
-  /** The model measured (default: the default model of DESIGN.md). */
+  /** The model measured (default: the default model of docs/architecture.md). */
   readonly policyConfig?: PolicyConfig;
   /** Side of the square matmul (default 1024). */
   readonly matmulSize?: number;

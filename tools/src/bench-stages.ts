@@ -14,7 +14,7 @@
  * `mask` are tensors before timing starts, as they are when the policy produced them; the
  * tensor form's input checks (a read of each input) are inside the timing.
  *
- * Reference: ALGORITHMS.md §1 (grpo), §4 (aaac), §5 (ppo); DESIGN.md "Compute backends".
+ * Reference: docs/algorithms.md §1 (grpo), §4 (aaac), §5 (ppo); docs/architecture.md "Compute backends".
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

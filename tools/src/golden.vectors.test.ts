@@ -1,6 +1,6 @@
 /**
  * The golden-case suite: every case of every `*.json` in RLFLOW_VECTORS_DIR (else
- * ../shared/vectors) against the stage registered under the file's `stage` name. A file
+ * fixtures/vectors) against the stage registered under the file's `stage` name. A file
  * whose stage no library registers fails, and so does a corrupted case.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The batch stage of an outcome-advantage estimator (ALGORITHMS.md §1): runs the kernel on the
+ * The batch stage of an outcome-advantage estimator (docs/algorithms.md §1): runs the kernel on the
  * batch's rewards, group ids and lengths and fills `advantages` (one per sequence, broadcast to
  * its tokens by the losses).
  */

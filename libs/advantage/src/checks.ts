@@ -1,5 +1,5 @@
 /**
- * Input checks shared by the advantage-side stages (ALGORITHMS.md §1, §7, §9): the per-sequence
+ * Input checks shared by the advantage-side stages (docs/algorithms.md §1, §7, §9): the per-sequence
  * arrays agree in length, rewards and advantages are finite, group ids and lengths are
  * non-negative integers, correct flags are 0/1, and every output is finite.
  */

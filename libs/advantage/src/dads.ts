@@ -1,5 +1,5 @@
 /**
- * APO DADS, difficulty-adaptive KL weights for positive samples (ALGORITHMS.md §7; "Asymmetric
+ * APO DADS, difficulty-adaptive KL weights for positive samples (docs/algorithms.md §7; "Asymmetric
  * Policy Optimization", §3.2 and its public code):
  *
  *   d_g = 1 − (pass rate of group g),   pass rate = #{correct} / n_g

@@ -1,5 +1,5 @@
 /**
- * Dr. GRPO advantage (ALGORITHMS.md §1; Liu et al. 2025, "Understanding R1-Zero-Like Training", §3.1):
+ * Dr. GRPO advantage (docs/algorithms.md §1; Liu et al. 2025, "Understanding R1-Zero-Like Training", §3.1):
  *
  *   A_i = r_i − mean_g(r)
  *

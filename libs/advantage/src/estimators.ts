@@ -1,5 +1,5 @@
 /**
- * The registry of outcome-advantage estimators (ALGORITHMS.md §1), keyed by the name a config
+ * The registry of outcome-advantage estimators (docs/algorithms.md §1), keyed by the name a config
  * uses, in the manner of verl's `core_algos.py`:
  *
  *   grpo                  A_i = (r_i − mean_g r) / (std_g r + eps)

@@ -1,5 +1,5 @@
 /**
- * Golden-case checkers for the advantage-side stages (ALGORITHMS.md, "Golden cases"): each runs
+ * Golden-case checkers for the advantage-side stages (docs/algorithms.md, "Golden cases"): each runs
  * one case of `vectors/<stage>.json` through the plain-number kernel and throws on any value
  * outside the PLAIN tolerance (1e-9) or on a StageError.
  */

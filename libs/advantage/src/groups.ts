@@ -1,6 +1,6 @@
 /**
  * Group bookkeeping and numerically careful group statistics shared by the estimators
- * (ALGORITHMS.md §1, §7).
+ * (docs/algorithms.md §1, §7).
  *
  *   sum:  Neumaier's compensated summation, Σ x_i with an O(ε) error bound independent of n
  *   mean: μ_g = Σ_{i∈g} x_i / n_g
@@ -64,7 +64,7 @@ export const isConstantOver = (values: ArrayLike<number>, members: ArrayLike<num
 };
 
 /**
- * Per-group advantages with the shared edge cases of ALGORITHMS.md §1: a group of one keeps its
+ * Per-group advantages with the shared edge cases of docs/algorithms.md §1: a group of one keeps its
  * reward, a group whose rewards are all equal gets 0, and the members of every other group get
  * `forGroup(members)(i)` (the group's statistics computed once, in `forGroup`). Unchecked: the
  * caller validates rewards and group ids.

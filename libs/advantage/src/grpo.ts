@@ -1,5 +1,5 @@
 /**
- * GRPO group-normalised advantage (ALGORITHMS.md §1; Shao et al. 2024, DeepSeekMath §4.1.2):
+ * GRPO group-normalised advantage (docs/algorithms.md §1; Shao et al. 2024, DeepSeekMath §4.1.2):
  *
  *   A_i = (r_i − mean_g(r)) / (std_g(r) + eps),   eps = 1e-6 by default
  *

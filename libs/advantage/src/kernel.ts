@@ -1,5 +1,5 @@
 /**
- * The shape every outcome-advantage estimator shares (ALGORITHMS.md §1): one scalar reward per
+ * The shape every outcome-advantage estimator shares (docs/algorithms.md §1): one scalar reward per
  * sequence and its group id in, one advantage per sequence out, as an `Either` so bad input is
  * a `StageError` instead of NaN. `lengths` (tokens per sequence) is read only by estimators
  * that whiten over tokens (REINFORCE++-baseline).

@@ -1,5 +1,5 @@
 /**
- * DAPO overlong reward shaping (ALGORITHMS.md §9; Yu et al. 2025, "DAPO", §3.4, soft overlong
+ * DAPO overlong reward shaping (docs/algorithms.md §9; Yu et al. 2025, "DAPO", §3.4, soft overlong
  * punishment):
  *
  *   expected  = maxLen − bufferLen

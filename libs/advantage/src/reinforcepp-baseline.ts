@@ -1,5 +1,5 @@
 /**
- * REINFORCE++-baseline advantage (ALGORITHMS.md §1; Hu 2025, "REINFORCE++", §3 and its
+ * REINFORCE++-baseline advantage (docs/algorithms.md §1; Hu 2025, "REINFORCE++", §3 and its
  * group-baseline variant):
  *
  *   a_i = r_i − mean_g(r)            (a_i = r_i for a group of one; 0 in a constant group)

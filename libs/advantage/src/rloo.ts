@@ -1,5 +1,5 @@
 /**
- * RLOO leave-one-out advantage (ALGORITHMS.md §1; Ahmadian et al. 2024, "Back to Basics", §3.2):
+ * RLOO leave-one-out advantage (docs/algorithms.md §1; Ahmadian et al. 2024, "Back to Basics", §3.2):
  *
  *   A_i = r_i − (Σ_g r − r_i) / (n − 1)
  *

@@ -1,5 +1,5 @@
 /**
- * APO positive/negative split (ALGORITHMS.md §7; "Asymmetric Policy Optimization", §3):
+ * APO positive/negative split (docs/algorithms.md §7; "Asymmetric Policy Optimization", §3):
  *
  *   positive_i = 1 if A_i > 0,   negative (positive_i = 0) if A_i ≤ 0
  *

@@ -1,5 +1,5 @@
 /**
- * APO STCR, length regularisation of negative samples (ALGORITHMS.md §7; "Asymmetric Policy
+ * APO STCR, length regularisation of negative samples (docs/algorithms.md §7; "Asymmetric Policy
  * Optimization", §3.3 and its public code). Only in groups with at least one correct response;
  * for an incorrect response i:
  *

@@ -4,7 +4,7 @@
  * elementwise over an advantages tensor of any shape ([B, T], or [B, 1] per sequence, which the
  * policy losses broadcast over the tokens).
  *
- * Reference: ALGORITHMS.md §4. The advantages tensor is the caller's; the two bound tensors
+ * Reference: docs/algorithms.md §4. The advantages tensor is the caller's; the two bound tensors
  * returned are the caller's to dispose.
  */
 import * as tf from '@tensorflow/tfjs-core';

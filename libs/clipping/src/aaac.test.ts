@@ -1,5 +1,5 @@
 /**
- * AAAC clip bounds (ALGORITHMS.md §4): equal to fixed at δ = 0, monotone in A, inside their
+ * AAAC clip bounds (docs/algorithms.md §4): equal to fixed at δ = 0, monotone in A, inside their
  * range; tensor form vs plain; typed errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ const left = <A>(result: E.Either<StageError, A>): StageError => {
 
 beforeAll(useCpuBackend);
 
-describe('aaac (ALGORITHMS.md §4)', () => {
+describe('aaac (docs/algorithms.md §4)', () => {
   it('equals fixed(epsLow0, epsHigh0) when δ_low = δ_high = 0', () => {
     fc.assert(
       fc.property(paramsArb, advantagesArb, (p, advantages) => {

@@ -10,7 +10,7 @@
  * destructive (negative-advantage) tokens. With δ_high = δ_low = 0 it is exactly `fixed`; the
  * bounds are monotone in A and lie in [epsLow0(1 − δ_low), epsLow0] and [epsHigh0, epsHigh0 + δ_high].
  *
- * Reference: ALGORITHMS.md §4 (the paper leaves the form open; this definition is the contract).
+ * Reference: docs/algorithms.md §4 (the paper leaves the form open; this definition is the contract).
  */
 import { guarded, inRange, matrixFinite, type Check } from '@rlflow/core';
 import { EPS_HIGH_RANGE, EPS_LOW_RANGE, type ClipBoundsKernel } from './bounds.js';

@@ -5,7 +5,7 @@
  * `seq-mean-token-sum-norm` Σ loss·mask / C (default C = T). Computed as Σ w·loss with weights
  * from the mask alone, so the gradient with respect to the loss is exactly `w`.
  *
- * Reference: ALGORITHMS.md §3. Inputs are [B, T] tensors owned by the caller.
+ * Reference: docs/algorithms.md §3. Inputs are [B, T] tensors owned by the caller.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';

@@ -1,5 +1,5 @@
 /**
- * Loss aggregation (ALGORITHMS.md §3): worked example, agreement of the modes at equal lengths,
+ * Loss aggregation (docs/algorithms.md §3): worked example, agreement of the modes at equal lengths,
  * empty batches, weights = ∂agg/∂loss, tensor vs plain; typed errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ const agg = (mode: LossAggregation, loss: Matrix, mask: Matrix, normConstant?: n
 
 beforeAll(useCpuBackend);
 
-describe('loss aggregation (ALGORITHMS.md §3)', () => {
+describe('loss aggregation (docs/algorithms.md §3)', () => {
   it('computes each mode on a worked example', () => {
     const loss = { rows: 2, cols: 3, data: Float64Array.from([1, 2, 3, 4, 5, 6]) };
     const mask = prefixMask([3, 1], 3);

@@ -10,7 +10,7 @@
  * `Σ w·loss` with per-token weights `w = ∂agg/∂loss` that depend on the mask only; the losses use
  * the weights for their analytic gradients.
  *
- * Reference: ALGORITHMS.md §3 (verl `core_algos.agg_loss`).
+ * Reference: docs/algorithms.md §3 (verl `core_algos.agg_loss`).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { guarded, inRange, type Check, type Matrix, type StageError } from '@rlflow/core';

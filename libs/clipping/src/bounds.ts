@@ -2,7 +2,7 @@
  * Clip bounds: per-token `epsLow`, `epsHigh` ([B, T]) for the clipped ratio
  * `clamp(ratio, 1 − epsLow, 1 + epsHigh)`. A kernel computes them from the per-token advantages.
  *
- * Reference: ALGORITHMS.md §4.
+ * Reference: docs/algorithms.md §4.
  */
 import type * as E from 'fp-ts/lib/Either.js';
 import type { Matrix, StageError } from '@rlflow/core';

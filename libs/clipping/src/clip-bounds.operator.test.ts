@@ -1,5 +1,5 @@
 /**
- * The clip-bounds stage and its RxJS operator (ALGORITHMS.md §4): bounds from per-sequence
+ * The clip-bounds stage and its RxJS operator (docs/algorithms.md §4): bounds from per-sequence
  * advantages broadcast over the mask; marble test of the operator, errors as stream errors.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * RxJS operator over `clipBoundsStage`: each batch gets `clipBounds` from `kernel`
- * (ALGORITHMS.md §4); a bad batch errors the stream with its StageError.
+ * (docs/algorithms.md §4); a bad batch errors the stream with its StageError.
  */
 import { stageOperator, type Batch } from '@rlflow/core';
 import type { OperatorFunction } from 'rxjs';

@@ -3,7 +3,7 @@
  * computed from the per-sequence `advantages` broadcast over the mask's [B, T] shape
  * (`A[i, t] = A_i`).
  *
- * Reference: ALGORITHMS.md §4; DESIGN.md "The flow" (advantage → split/shape → clip bounds).
+ * Reference: docs/algorithms.md §4; docs/architecture.md "The flow" (advantage → split/shape → clip bounds).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';

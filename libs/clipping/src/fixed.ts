@@ -2,7 +2,7 @@
  * Fixed clip bounds: `epsLow`, `epsHigh` constants for every token (PPO 0.2/0.2; DAPO
  * clip-higher 0.2/0.28).
  *
- * Reference: ALGORITHMS.md §4 (`fixed`); Schulman et al. 2017 (PPO); Yu et al. 2025 (DAPO, §3.1).
+ * Reference: docs/algorithms.md §4 (`fixed`); Schulman et al. 2017 (PPO); Yu et al. 2025 (DAPO, §3.1).
  */
 import { guarded, inRange, matrixFinite } from '@rlflow/core';
 import { EPS_HIGH_RANGE, EPS_LOW_RANGE, type ClipBoundsKernel } from './bounds.js';

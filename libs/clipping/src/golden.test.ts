@@ -1,5 +1,5 @@
 /**
- * This library's golden cases (ALGORITHMS.md, "Golden cases"), run from its own suite too, so
+ * This library's golden cases (docs/algorithms.md, "Golden cases"), run from its own suite too, so
  * they are checked even when another library's registry is missing from the central one.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Golden-case checkers for the clipping stages (ALGORITHMS.md, "Golden cases"): `clip.aaac`,
+ * Golden-case checkers for the clipping stages (docs/algorithms.md, "Golden cases"): `clip.aaac`,
  * `policy.ppo`, `policy.gspo`, `policy.cispo`, `kl.estimators`, `kl.loss`, `loss.aggregate`.
  * Each case is checked twice: the plain float64 form to 1e-9 (values and the analytic
  * ∂loss/∂logp), and the float32 tensor form to 1e-4 relative or 1e-5 absolute (values, metrics,

@@ -1,6 +1,6 @@
 /**
  * @rlflow/clipping — clip bounds (fixed, AAAC), policy losses (ppo with dual clip, gspo, cispo),
- * KL estimators and the KL loss, loss aggregation, and PAPO's extra terms (ALGORITHMS.md §2–§6,
+ * KL estimators and the KL loss, loss aggregation, and PAPO's extra terms (docs/algorithms.md §2–§6,
  * §10). Each has a plain float64 reference (value, metrics, analytic ∂loss/∂logp) and a
  * TensorFlow.js form whose gradient comes from autodiff.
  */

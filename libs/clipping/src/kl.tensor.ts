@@ -5,7 +5,7 @@
  * klLoss = coef · agg(w_i · k), agg `token-mean` by default, `seq-mean-token-mean` with
  * per-sequence weights w_i (= coef · mean_i(w_i Σ_t mask·k / Σ_t mask)).
  *
- * Reference: ALGORITHMS.md §2, §6. `logp` is the tensor to differentiate; `refLogp` and `mask`
+ * Reference: docs/algorithms.md §2, §6. `logp` is the tensor to differentiate; `refLogp` and `mask`
  * are [B, T] tensors, `seqWeights` plain numbers [B]; all are the caller's. Only the returned
  * tensors are new, and they are the caller's to dispose.
  */

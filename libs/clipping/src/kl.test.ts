@@ -1,5 +1,5 @@
 /**
- * KL estimators and KL loss (ALGORITHMS.md §2, §6): values, derivatives (finite differences),
+ * KL estimators and KL loss (docs/algorithms.md §2, §6): values, derivatives (finite differences),
  * per-sequence weights, tensor vs plain; typed errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ const tensorKlLoss = (params: KlLossParams, x: { logp: Matrix; refLogp: Matrix; 
 
 beforeAll(useCpuBackend);
 
-describe('KL estimators (ALGORITHMS.md §2)', () => {
+describe('KL estimators (docs/algorithms.md §2)', () => {
   it('are 0 where logp = refLogp; abs, k2 and k3 are non-negative', () => {
     fc.assert(
       fc.property(f32(-10, 0), f32(-10, 0), (lp, ref) => {
@@ -101,7 +101,7 @@ describe('KL estimators (ALGORITHMS.md §2)', () => {
   });
 });
 
-describe('KL loss (ALGORITHMS.md §6)', () => {
+describe('KL loss (docs/algorithms.md §6)', () => {
   it('unweighted is coef · token-mean of the estimator by default, any other aggregation on request', () => {
     fc.assert(
       fc.property(klInputArb, fc.constantFrom(...KL_ESTIMATORS), fc.constantFrom(...LOSS_AGGREGATIONS), ({ logp, refLogp, mask }, estimator, lossAgg) => {

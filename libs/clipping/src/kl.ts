@@ -15,7 +15,7 @@
  * k2 → d, k3 → −(e^δ − 1) where neither clamp is active, else 0. e^δ − 1 is computed as
  * expm1(δ) so k3 keeps its precision for small δ.
  *
- * Reference: ALGORITHMS.md §2 and §6 (Schulman, "Approximating KL divergence", 2020; verl
+ * Reference: docs/algorithms.md §2 and §6 (Schulman, "Approximating KL divergence", 2020; verl
  * `core_algos.kl_penalty`).
  */
 import * as E from 'fp-ts/lib/Either.js';

@@ -4,7 +4,7 @@
  * loss = perception + entropy. Both `logp` (real image) and `logpMasked` (masked image) are
  * differentiable inputs; the masked one reaches the perception term only through `sg`.
  *
- * Reference: ALGORITHMS.md §10; Wang et al. 2025 (arXiv:2507.06448), §3.
+ * Reference: docs/algorithms.md §10; Wang et al. 2025 (arXiv:2507.06448), §3.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as E from 'fp-ts/lib/Either.js';

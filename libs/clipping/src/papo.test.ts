@@ -1,5 +1,5 @@
 /**
- * PAPO's extra terms (ALGORITHMS.md §10): sign of the perception loss, the stop-gradient into the
+ * PAPO's extra terms (docs/algorithms.md §10): sign of the perception loss, the stop-gradient into the
  * masked log-probs, analytic vs autodiff gradients; typed errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ const tensorPapo = (params: Partial<PapoParams>, x: { logp: Matrix; logpMasked: 
 
 beforeAll(useCpuBackend);
 
-describe('PAPO terms (ALGORITHMS.md §10)', () => {
+describe('PAPO terms (docs/algorithms.md §10)', () => {
   it('the implicit perception loss is ≤ 0 (it rewards divergence from the masked-image policy) and 0 when they agree', () => {
     fc.assert(
       fc.property(papoInputArb, paramsArb, (x, p) => {

@@ -12,7 +12,7 @@
  * ∂/∂logp = −γ·w·∂k3/∂logp − η·w,  ∂/∂logpMasked = −η·w, with w = ∂agg/∂l.
  * γ = 0.01–0.02, η = 0.03; I_mask blackens image patches independently with probability 0.6.
  *
- * Reference: ALGORITHMS.md §10; Wang et al. 2025, "Perception-Aware Policy Optimization for
+ * Reference: docs/algorithms.md §10; Wang et al. 2025, "Perception-Aware Policy Optimization for
  * Multimodal Reasoning" (arXiv:2507.06448), §3 (implicit perception loss, double entropy loss).
  */
 import type * as E from 'fp-ts/lib/Either.js';

@@ -1,6 +1,6 @@
 /**
  * Adaptive sample reuse: K follows the measured policy drift instead of the clock (an rlflow
- * design on top of ALGORITHMS.md §8; the control rule is additive-increase / multiplicative-
+ * design on top of docs/algorithms.md §8; the control rule is additive-increase / multiplicative-
  * decrease, as in TCP congestion control and PPO's adaptive-KL coefficient, Schulman et al. 2017 §4).
  *
  * After each step, with the approximate KL and clip fraction that step's K produced:

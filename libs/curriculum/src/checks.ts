@@ -1,4 +1,4 @@
-/** Parameter checks shared by the curriculum stages (ALGORITHMS.md §8). */
+/** Parameter checks shared by the curriculum stages (docs/algorithms.md §8). */
 import { StageError, inRange, type Check } from '@rlflow/core';
 
 /** A scalar that must be an integer inside the range. */

@@ -1,5 +1,5 @@
 /**
- * The curriculum state as JSON, for checkpoints (DESIGN.md: external input is decoded with
+ * The curriculum state as JSON, for checkpoints (docs/architecture.md: external input is decoded with
  * io-ts). Prompts are stored as [key, record] pairs so any string is a safe key; decoding checks
  * every count is a non-negative integer, every pass rate lies in [0, 1] and K ≥ 1.
  */

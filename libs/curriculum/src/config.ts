@@ -1,5 +1,5 @@
 /**
- * The curriculum's configuration (ALGORITHMS.md §8): the reuse schedule (a clock schedule
+ * The curriculum's configuration (docs/algorithms.md §8): the reuse schedule (a clock schedule
  * K(t) or the drift-driven adaptive one), the per-prompt pass-rate window, and the phase rule.
  *
  * Phase rule: the run explores for its first `exploreSteps` steps; after that it exploits,

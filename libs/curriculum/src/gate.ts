@@ -1,5 +1,5 @@
 /**
- * ACPO strategic gating sampling (ALGORITHMS.md §8; DAPO §3.2 dynamic sampling is the case
+ * ACPO strategic gating sampling (docs/algorithms.md §8; DAPO §3.2 dynamic sampling is the case
  * N_max = G − 1 on accuracy):
  *
  *   keep group g  ⇔  0 < #{i : r_i > τ} ≤ N_max        (defaults τ = 0.5, N_max = G − 1)

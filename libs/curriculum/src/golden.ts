@@ -1,5 +1,5 @@
 /**
- * Golden-case checkers for the curriculum stages (ALGORITHMS.md §8, "Golden cases"): the gate's
+ * Golden-case checkers for the curriculum stages (docs/algorithms.md §8, "Golden cases"): the gate's
  * keep flags and the reuse schedule's K per step, each compared exactly (booleans) or to 1e-9.
  */
 import { unwrap } from '@rlflow/core';

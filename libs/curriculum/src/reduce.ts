@@ -1,5 +1,5 @@
 /**
- * The curriculum reducer (ALGORITHMS.md §8): `next = reduce(config)(state, summary)`, pure.
+ * The curriculum reducer (docs/algorithms.md §8): `next = reduce(config)(state, summary)`, pure.
  *
  *   step'   = summary.step + 1                  (summary.step must equal state.step)
  *   K'      = K(step') for a clock schedule;  adaptReuse(K, drift of this step) for 'adaptive'

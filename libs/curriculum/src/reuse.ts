@@ -1,5 +1,5 @@
 /**
- * ACPO sample reuse schedule K(t) (ALGORITHMS.md §8): how many optimizer passes are made over
+ * ACPO sample reuse schedule K(t) (docs/algorithms.md §8): how many optimizer passes are made over
  * the rollout batch of step t = 0 … T − 1.
  *
  *   p = t / (T − 1) clamped to [0, 1]   (p = 0 when T ≤ 1)

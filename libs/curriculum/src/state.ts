@@ -1,5 +1,5 @@
 /**
- * The ACPO curriculum state (ALGORITHMS.md §8): an immutable value holding the next step, its
+ * The ACPO curriculum state (docs/algorithms.md §8): an immutable value holding the next step, its
  * reuse K, the phase, each prompt's latest pass rates (a bounded window) and the gate's counts.
  * `reduce` (reduce.ts) makes the next state from a step summary; sampling reads the latest one.
  *

@@ -1,5 +1,5 @@
 /**
- * Compute backends (DESIGN.md, "Compute backends"). `wasm` (XNNPACK, SIMD; multi-threaded
+ * Compute backends (docs/architecture.md, "Compute backends"). `wasm` (XNNPACK, SIMD; multi-threaded
  * under Node through `wasm-threads.ts`) is the default, `cpu` (plain JS) the fallback, and
  * `tensorflow` / `tensorflow-gpu` (libtensorflow through `@tensorflow/tfjs-node` /
  * `@tensorflow/tfjs-node-gpu`) are used only when the user has installed those packages: they

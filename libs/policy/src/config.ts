@@ -1,5 +1,5 @@
 /**
- * The policy model's configuration (DESIGN.md, "Default model"): a 32×32 RGB image cut into
+ * The policy model's configuration (docs/architecture.md, "Default model"): a 32×32 RGB image cut into
  * patches, a small bidirectional encoder over the patches, projected as a prefix into a
  * pre-norm causal decoder. Decoded from external input with io-ts; the structural checks that
  * a codec cannot express (divisibility, the vocabulary size the tokenizer needs) follow the
@@ -34,7 +34,7 @@ export const PolicyConfigCodec = t.type({
 
 export type PolicyConfig = t.TypeOf<typeof PolicyConfigCodec>;
 
-/** The configuration the performance figures are quoted for (DESIGN.md). */
+/** The configuration the performance figures are quoted for (docs/architecture.md). */
 export const defaultPolicyConfig: PolicyConfig = {
   imageSize: 32,
   patchSize: 8,

@@ -1,5 +1,5 @@
 /**
- * The forward pass of the built-in vision-language policy (DESIGN.md, "Default model").
+ * The forward pass of the built-in vision-language policy (docs/architecture.md, "Default model").
  *
  *   image tokens  e = Enc(patches·W_p + b_p + pos_img) · W_proj + b_proj + E[<image>]
  *   decoder input x_0 = [e ; E[text ids]] + P[positions]

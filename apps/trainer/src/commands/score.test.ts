@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { repoRoot } from '@rlflow/core/testing';
 import { main } from '../main.js';
 
-const benchmarks = process.env['RLFLOW_BENCHMARKS_DIR'] ?? resolve(repoRoot(), '..', 'shared', 'benchmarks');
+const benchmarks = process.env['RLFLOW_BENCHMARKS_DIR'] ?? resolve(repoRoot(), 'fixtures', 'benchmarks');
 const dir = mkdtempSync(join(tmpdir(), 'rlflow-score-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());

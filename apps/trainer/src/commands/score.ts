@@ -1,6 +1,6 @@
 /**
  * `rlflow score`: re-scores a file in a benchmark's official output format with the ported official
- * scorer (EVAL.md) — MathVista `output_*.json` (stored extractions), LogicVista
+ * scorer (docs/evaluation.md) — MathVista `output_*.json` (stored extractions), LogicVista
  * `*-accuracy-results.csv` (extracted column, against `--dataset dataset.json`), MMMU-Pro output
  * `.jsonl` (responses, official parser). Prints a table, or with `--json` the summary object; writes
  * one JSON line per item with `--per-item`.

@@ -1,5 +1,5 @@
 /**
- * The defaults every configuration is merged over: GRPO (ALGORITHMS.md §1, §5, §6) at a size the
+ * The defaults every configuration is merged over: GRPO (docs/algorithms.md §1, §5, §6) at a size the
  * CPU demo can run (8 prompts × G = 8, responses ≤ 32 tokens). Presets change the algorithm;
  * these values fill in everything a preset or a user's file leaves out.
  */

@@ -43,13 +43,13 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 export interface AlgorithmConfig {
   /** A label for the run's algorithm (the preset name by default); components are picked by the fields below. */
   readonly name: string;
-  /** ALGORITHMS.md §1. */
+  /** docs/algorithms.md §1. */
   readonly advantage: AdvantageEstimatorName;
-  /** The eps of `grpo` and `reinforcepp_baseline` (ALGORITHMS.md §1). */
+  /** The eps of `grpo` and `reinforcepp_baseline` (docs/algorithms.md §1). */
   readonly advantageEps: number;
-  /** ALGORITHMS.md §5. */
+  /** docs/algorithms.md §5. */
   readonly policyLoss: PolicyLossName;
-  /** Aggregation of the policy loss (ALGORITHMS.md §3). */
+  /** Aggregation of the policy loss (docs/algorithms.md §3). */
   readonly lossAgg: LossAggName;
   /** C of `seq-mean-token-sum-norm`: a number, or a reference resolved by the pipeline. */
   readonly normConstant: NormConstant;
@@ -75,7 +75,7 @@ export interface RolloutConfig {
 }
 
 export interface ClipConfig {
-  /** ALGORITHMS.md §4. */
+  /** docs/algorithms.md §4. */
   readonly mode: ClipMode;
   /** `fixed` bounds: ratio clamped to [1 − epsLow, 1 + epsHigh]. */
   readonly epsLow: number;
@@ -91,7 +91,7 @@ export interface ClipConfig {
 }
 
 export interface KlConfig {
-  /** 0: no KL term (and no reference policy needed). ALGORITHMS.md §6. */
+  /** 0: no KL term (and no reference policy needed). docs/algorithms.md §6. */
   readonly coef: number;
   readonly estimator: KlEstimatorName;
   readonly lossAgg: LossAggName;
@@ -105,12 +105,12 @@ export interface AdaptiveReuseTargets {
 }
 
 export interface CurriculumConfig {
-  /** Gating filter on or off (ALGORITHMS.md §8). */
+  /** Gating filter on or off (docs/algorithms.md §8). */
   readonly gate: boolean;
   readonly tau: number;
   /** Keep a group iff 0 < #{r > tau} ≤ nMax; null means groupSize − 1. */
   readonly nMax: number | null;
-  /** Sample reuse schedule K(t) (ALGORITHMS.md §8). */
+  /** Sample reuse schedule K(t) (docs/algorithms.md §8). */
   readonly schedule: ReuseScheduleKind;
   readonly kMin: number;
   readonly kMax: number;
@@ -121,16 +121,16 @@ export interface CurriculumConfig {
 }
 
 export interface ApoConfig {
-  /** Difficulty-adaptive KL weights for positive samples (ALGORITHMS.md §7). */
+  /** Difficulty-adaptive KL weights for positive samples (docs/algorithms.md §7). */
   readonly dads: boolean;
-  /** Length regularization of negative samples (ALGORITHMS.md §7). */
+  /** Length regularization of negative samples (docs/algorithms.md §7). */
   readonly stcr: boolean;
   /** b in m = 1 + (1 − b^(−Δ)). */
   readonly stcrBase: number;
 }
 
 export interface PapoConfig {
-  /** ALGORITHMS.md §10. */
+  /** docs/algorithms.md §10. */
   readonly enabled: boolean;
   readonly gamma: number;
   readonly eta: number;
@@ -138,7 +138,7 @@ export interface PapoConfig {
 }
 
 export interface OverlongConfig {
-  /** DAPO overlong reward shaping (ALGORITHMS.md §9). */
+  /** DAPO overlong reward shaping (docs/algorithms.md §9). */
   readonly enabled: boolean;
   readonly maxLen: number;
   readonly bufferLen: number;

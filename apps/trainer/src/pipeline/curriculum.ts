@@ -1,5 +1,5 @@
 /**
- * The curriculum of a run (ALGORITHMS.md §8) from its config: the reuse schedule K(t) over the
+ * The curriculum of a run (docs/algorithms.md §8) from its config: the reuse schedule K(t) over the
  * run's steps (or the adaptive one), the gate's predicate on a group's rewards, and the state
  * threaded through the loop by `scan`.
  */

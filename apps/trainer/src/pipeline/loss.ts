@@ -1,5 +1,5 @@
 /**
- * The per-micro-batch objective of one update (ALGORITHMS.md §3, §5, §6, §10):
+ * The per-micro-batch objective of one update (docs/algorithms.md §3, §5, §6, §10):
  *
  *   L = w_pg·agg(l_policy) + w_kl·coef·agg_kl(k(logp, refLogp); DADS weights) + w_papo·PAPO(logp, logp_masked)
  *

@@ -1,8 +1,8 @@
 /**
- * The algorithm stages of one rollout batch, in the order of DESIGN.md "The flow", each chosen
+ * The algorithm stages of one rollout batch, in the order of docs/architecture.md "The flow", each chosen
  * by the config:
  *
- *   rewards ─ overlong shaping (DAPO, ALGORITHMS.md §9) ─ advantages (§1) ─ APO split (§7)
+ *   rewards ─ overlong shaping (DAPO, docs/algorithms.md §9) ─ advantages (§1) ─ APO split (§7)
  *           ─ DADS KL weights (§7) ─ STCR multipliers (§7) ─ clip bounds (fixed or AAAC, §4)
  *
  * `shapeBatch(config)` composes them into one `Stage<Batch, Batch>`; `shapeBatchOperator` is its

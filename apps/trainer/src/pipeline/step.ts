@@ -1,5 +1,5 @@
 /**
- * One training step t of the pipeline (DESIGN.md "The flow"):
+ * One training step t of the pipeline (docs/architecture.md "The flow"):
  *
  *   prompts(seed, t) ─► rollout × G with gate and refill ─► batch ─► recompute old log-probs
  *   ─► shape (overlong, advantages, APO split/DADS/STCR, clip bounds) ─► K(t) passes × mini-batches

@@ -1,6 +1,6 @@
 /**
  * The RL loop as an RxJS pipeline with the curriculum state threaded by `scan`
- * (DESIGN.md "The flow"):
+ * (docs/architecture.md "The flow"):
  *
  *   summaries ─► scan(reduce) ─► state ─► concatMap(step t: rollout … updates) ─► summary
  *       ▲                                                                          │

@@ -11,7 +11,7 @@ const preset = (name: PresetName, sets: readonly string[] = []): TrainConfig => 
   return result.right;
 };
 
-/** STCR multiplier for a wrong answer Δ tokens longer than the mean right one (ALGORITHMS.md §7). */
+/** STCR multiplier for a wrong answer Δ tokens longer than the mean right one (docs/algorithms.md §7). */
 const stcrMultiplier = (base: number, delta: number): number => (delta > 0 ? 1 + (1 - base ** -delta) : 1);
 
 describe('presets', () => {

@@ -56,7 +56,7 @@ export type SftConfig = t.TypeOf<typeof SftConfigCodec>;
 export type SftEvalConfig = t.TypeOf<typeof SftEvalCodec>;
 
 /**
- * The warm start trains the default model (DESIGN.md, "Default model"); no smaller one is
+ * The warm start trains the default model (docs/architecture.md, "Default model"); no smaller one is
  * needed: 150 steps of 32 solutions at a peak learning rate of 2e-3 take 1.5–2.5 minutes on 2
  * wasm threads (shared machine) and put the held-out accuracy at about 25–45 % on levels 1–3
  * and 10–20 % on levels 4–5 (seed 0: 45 / 36 / 26 / 19 / 8.5 %).

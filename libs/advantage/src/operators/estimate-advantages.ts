@@ -1,4 +1,4 @@
-/** Operator form of `advantageStage` (ALGORITHMS.md §1): fills each batch's `advantages` with the estimator's output. */
+/** Operator form of `advantageStage` (docs/algorithms.md §1): fills each batch's `advantages` with the estimator's output. */
 import { stageOperator, type Batch } from '@rlflow/core';
 import type { OperatorFunction } from 'rxjs';
 import { advantageStage } from '../advantage-stage.js';

@@ -1,4 +1,4 @@
-/** Operator form of `stcrStage` (ALGORITHMS.md §7, STCR): scales the advantage of long failures by m = 1 + (1 − b^(−Δ)). */
+/** Operator form of `stcrStage` (docs/algorithms.md §7, STCR): scales the advantage of long failures by m = 1 + (1 − b^(−Δ)). */
 import { stageOperator, type Batch } from '@rlflow/core';
 import type { OperatorFunction } from 'rxjs';
 import { stcrStage, type StcrParams } from '../stcr.js';

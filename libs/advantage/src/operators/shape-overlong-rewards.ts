@@ -1,4 +1,4 @@
-/** Operator form of `overlongStage` (ALGORITHMS.md §9, DAPO): adds min(−(L − (maxLen − buffer))/buffer · factor, 0) to each reward. */
+/** Operator form of `overlongStage` (docs/algorithms.md §9, DAPO): adds min(−(L − (maxLen − buffer))/buffer · factor, 0) to each reward. */
 import { stageOperator, type Batch } from '@rlflow/core';
 import type { OperatorFunction } from 'rxjs';
 import { overlongStage, type OverlongParams } from '../overlong.js';

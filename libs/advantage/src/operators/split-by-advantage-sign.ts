@@ -1,4 +1,4 @@
-/** Operator form of `apoSplit` (ALGORITHMS.md §7): fills each batch's `positive` flags, 1 where A > 0. */
+/** Operator form of `apoSplit` (docs/algorithms.md §7): fills each batch's `positive` flags, 1 where A > 0. */
 import { stageOperator, type Batch } from '@rlflow/core';
 import type { OperatorFunction } from 'rxjs';
 import { apoSplit } from '../split.js';

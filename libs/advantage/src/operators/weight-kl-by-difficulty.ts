@@ -1,4 +1,4 @@
-/** Operator form of `dadsStageWith` (ALGORITHMS.md §7, DADS): fills each batch's `klWeights`, w = 1 − exp(−e·(1 − d)) for positives. */
+/** Operator form of `dadsStageWith` (docs/algorithms.md §7, DADS): fills each batch's `klWeights`, w = 1 − exp(−e·(1 − d)) for positives. */
 import { stageOperator, type Batch } from '@rlflow/core';
 import type { OperatorFunction } from 'rxjs';
 import { dadsStageWith, type DadsParams } from '../dads.js';

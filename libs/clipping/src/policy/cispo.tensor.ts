@@ -4,7 +4,7 @@
  * loss = agg(l) (default token-mean), so ∂loss/∂logp = −A·w·∂agg/∂l.
  * clipFrac = masked mean [ratio outside [1 − epsLow, 1 + epsHigh]].
  *
- * Reference: ALGORITHMS.md §5 (`cispo`); MiniMax-M1 (arXiv:2506.13585), §3.1.
+ * Reference: docs/algorithms.md §5 (`cispo`); MiniMax-M1 (arXiv:2506.13585), §3.1.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as E from 'fp-ts/lib/Either.js';

@@ -1,5 +1,5 @@
 /**
- * cispo (ALGORITHMS.md §5): the `sg(clamp(ratio))` stop-gradient keeps clipped tokens' gradient; clipFrac.
+ * cispo (docs/algorithms.md §5): the `sg(clamp(ratio))` stop-gradient keeps clipped tokens' gradient; clipFrac.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -15,7 +15,7 @@ const bounds = { epsLow: 0.2, epsHigh: 0.28 };
 
 beforeAll(useCpuBackend);
 
-describe('cispo (ALGORITHMS.md §5)', () => {
+describe('cispo (docs/algorithms.md §5)', () => {
   it('stops the gradient of the clipped weight: ∂loss/∂logp = −A·clamp(ratio)·∂agg/∂l at every token, clipped or not', () => {
     fc.assert(
       fc.property(policyInputArb({ minLength: 1, perTokenAdvantages: true }), (input) => {

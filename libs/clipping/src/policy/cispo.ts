@@ -7,9 +7,9 @@
  * The weight is a constant for the gradient, so ∂l/∂logp = −A·w (times ∂agg/∂l) at every
  * token, clipped or not: no token's gradient is dropped. Metrics: clipFrac = masked mean of
  * [ratio < 1 − epsLow or ratio > 1 + epsHigh]; approxKl = masked mean (oldLogp − logp).
- * Typical bounds epsLow 0, epsHigh 4 (ALGORITHMS.md §5).
+ * Typical bounds epsLow 0, epsHigh 4 (docs/algorithms.md §5).
  *
- * Reference: ALGORITHMS.md §5 (`cispo`); MiniMax-M1 (arXiv:2506.13585), §3.1, eq. 4–5.
+ * Reference: docs/algorithms.md §5 (`cispo`); MiniMax-M1 (arXiv:2506.13585), §3.1, eq. 4–5.
  */
 import type * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';

@@ -1,5 +1,5 @@
 /**
- * Pieces every policy loss shares (ALGORITHMS.md §5): input and parameter checks, the ratio
+ * Pieces every policy loss shares (docs/algorithms.md §5): input and parameter checks, the ratio
  * `exp(clamp(logp − oldLogp, −20, 20))` with its derivative, clip bounds per token, and masked
  * means (`Σ x·mask / max(Σ mask, 1)`), in plain and tensor form.
  */

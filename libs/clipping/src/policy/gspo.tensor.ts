@@ -5,7 +5,7 @@
  * loss = agg(l), agg = seq-mean-token-mean by default. The gradient of logp_{i,t} flows only
  * through its own `logp − sg(logp)` term.
  *
- * Reference: ALGORITHMS.md §5 (`gspo`); Zheng et al. 2025 (arXiv:2507.18071), GSPO-token.
+ * Reference: docs/algorithms.md §5 (`gspo`); Zheng et al. 2025 (arXiv:2507.18071), GSPO-token.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as E from 'fp-ts/lib/Either.js';

@@ -1,5 +1,5 @@
 /**
- * gspo (ALGORITHMS.md §5): sequence ratio, and the `logp − sg(logp) + sg(log s)` stop-gradient.
+ * gspo (docs/algorithms.md §5): sequence ratio, and the `logp − sg(logp) + sg(log s)` stop-gradient.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -15,7 +15,7 @@ const bounds = { epsLow: 0.2, epsHigh: 0.28 };
 
 beforeAll(useCpuBackend);
 
-describe('gspo (ALGORITHMS.md §5)', () => {
+describe('gspo (docs/algorithms.md §5)', () => {
   it('gives every token of a sequence the ratio s_i = exp(masked mean of logp − oldLogp)', () => {
     const m = (rows: number[][]): Matrix => ({ rows: rows.length, cols: rows[0]!.length, data: Float64Array.from(rows.flat()) });
     const input = { logp: m([[-1, -2, -9]]), oldLogp: m([[-1.2, -2.1, 0]]), advantages: m([[1, 1, 1]]), mask: prefixMask([2], 3) };

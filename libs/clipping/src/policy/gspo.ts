@@ -11,7 +11,7 @@
  * Metrics: clipFrac = masked mean [pg2 > pg1]; approxKl = masked mean (oldLogp − logp).
  * Typical bounds 3e-4 / 4e-4.
  *
- * Reference: ALGORITHMS.md §5 (`gspo`); Zheng et al. 2025, "Group Sequence Policy Optimization"
+ * Reference: docs/algorithms.md §5 (`gspo`); Zheng et al. 2025, "Group Sequence Policy Optimization"
  * (arXiv:2507.18071), GSPO-token, eq. 13–14; verl `core_algos.compute_policy_loss_gspo`.
  */
 import type * as E from 'fp-ts/lib/Either.js';

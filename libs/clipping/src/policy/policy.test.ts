@@ -1,5 +1,5 @@
 /**
- * All policy losses (ALGORITHMS.md §5): plain reference vs tensor form (values, metrics, autodiff
+ * All policy losses (docs/algorithms.md §5): plain reference vs tensor form (values, metrics, autodiff
  * gradients) on random inputs, tensor hygiene, the registry, typed errors from both forms.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

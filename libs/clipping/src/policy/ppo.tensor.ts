@@ -5,7 +5,7 @@
  * Metrics as scalars: clipFrac = masked mean [pg2 > pg1], clipFracLower = masked mean
  * [l > −A·c and A < 0], approxKl = masked mean (oldLogp − logp).
  *
- * Reference: ALGORITHMS.md §5 (`ppo`); Schulman et al. 2017; Ye et al. 2020 (dual clip).
+ * Reference: docs/algorithms.md §5 (`ppo`); Schulman et al. 2017; Ye et al. 2020 (dual clip).
  * Inputs: see `PolicyLossTensorInput` (bounds as numbers or tensors broadcasting to [B, T]).
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,5 +1,5 @@
 /**
- * ppo (ALGORITHMS.md §5): ratio ≡ 1, zero gradient when clipped, dual clip, analytic gradient vs
+ * ppo (docs/algorithms.md §5): ratio ≡ 1, zero gradient when clipped, dual clip, analytic gradient vs
  * finite differences, per-token bounds.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ const dualArb = fc.option(fc.double({ min: 1.5, max: 5, noNaN: true }), { nil: n
 
 beforeAll(useCpuBackend);
 
-describe('ppo (ALGORITHMS.md §5)', () => {
+describe('ppo (docs/algorithms.md §5)', () => {
   it('at ratio ≡ 1 the token-mean loss is −mean A and its gradient −A/N per valid token', () => {
     fc.assert(
       fc.property(policyInputArb({ perTokenAdvantages: true }), boundsArb, dualArb, (input, bounds, dualClipC) => {

@@ -13,7 +13,7 @@
  * log-ratio is inside its clamp; 0 where clipped (pg2 > pg1) or where dual clip holds l at pg3;
  * then times ∂agg/∂l.
  *
- * Reference: ALGORITHMS.md §5 (`ppo`); Schulman et al. 2017, eq. 7; dual clip: Ye et al. 2020
+ * Reference: docs/algorithms.md §5 (`ppo`); Schulman et al. 2017, eq. 7; dual clip: Ye et al. 2020
  * (arXiv:1912.09729), as in verl `core_algos.compute_policy_loss_vanilla`.
  */
 import type * as E from 'fp-ts/lib/Either.js';

@@ -3,7 +3,7 @@
  * `get_policy_loss_fn` registry): each entry has its plain float64 reference (value, metrics,
  * analytic ∂loss/∂logp) and its tensor form (gradient by tfjs autodiff).
  *
- * Reference: ALGORITHMS.md §5; DESIGN.md "Style to follow" (verl `core_algos.py`).
+ * Reference: docs/algorithms.md §5; docs/architecture.md "Style to follow" (verl `core_algos.py`).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError } from '@rlflow/core';

@@ -1,5 +1,5 @@
 /**
- * Shared shapes of the policy losses (ALGORITHMS.md §5): per-token inputs over a padded [B, T]
+ * Shared shapes of the policy losses (docs/algorithms.md §5): per-token inputs over a padded [B, T]
  * batch, clip bounds as numbers or per-token values, the loss with its metrics, and for the
  * plain forms the analytic gradient ∂loss/∂logp.
  */

@@ -4,7 +4,7 @@
  * numbers. Every tensor it makes is disposed before it returns, so `tf.memory().numTensors` is
  * unchanged; a StageError from the loss comes back as a Left.
  *
- * Reference: ALGORITHMS.md §5 ("the golden cases check both the loss value and ∂loss/∂logp").
+ * Reference: docs/algorithms.md §5 ("the golden cases check both the loss value and ∂loss/∂logp").
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';

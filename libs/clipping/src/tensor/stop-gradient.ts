@@ -4,7 +4,7 @@
  * `detached(f)(x)` computes `f(x)` as one tape node whose gradient is zero, so nothing inside
  * `f` is differentiated at all.
  *
- * Reference: ALGORITHMS.md §5; tfjs-core has no stop-gradient op, so this is a `tf.customGrad`.
+ * Reference: docs/algorithms.md §5; tfjs-core has no stop-gradient op, so this is a `tf.customGrad`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -1,6 +1,6 @@
 /**
  * Tolerance checks for golden cases: plain-number stages to 1e-9, float32 tensor forms to
- * 1e-4 relative or 1e-5 absolute (ALGORITHMS.md). A mismatch names the path of the value.
+ * 1e-4 relative or 1e-5 absolute (docs/algorithms.md). A mismatch names the path of the value.
  */
 
 export interface Tolerance {

@@ -1,6 +1,7 @@
 /**
- * Golden cases from `vectors/` (ALGORITHMS.md, "Golden cases"): every `*.json` in
- * `RLFLOW_VECTORS_DIR` when it is set, else `../shared/vectors` beside the repository root.
+ * Golden cases from `vectors/` (docs/algorithms.md, "Golden cases"): every `*.json` in
+ * `RLFLOW_VECTORS_DIR` when it is set, else the committed fixtures in `fixtures/vectors`
+ * (provenance: `fixtures/PROVENANCE.md`).
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -30,7 +31,7 @@ export const repoRoot = (): string => {
   return dir;
 };
 
-export const vectorsDir = (): string => process.env['RLFLOW_VECTORS_DIR'] ?? resolve(repoRoot(), '..', 'shared', 'vectors');
+export const vectorsDir = (): string => process.env['RLFLOW_VECTORS_DIR'] ?? resolve(repoRoot(), 'fixtures', 'vectors');
 
 /** Reads and decodes every case file; a file that does not decode is an error naming it. */
 export const loadVectorFiles = (dir: string = vectorsDir()): VectorFile[] => {

@@ -1,4 +1,4 @@
-/** Operator form of `gateGroups` (ALGORITHMS.md §8): splits each set of groups into kept (0 < #{r > τ} ≤ N_max) and rejected. */
+/** Operator form of `gateGroups` (docs/algorithms.md §8): splits each set of groups into kept (0 < #{r > τ} ≤ N_max) and rejected. */
 import { stageOperator } from '@rlflow/core';
 import type { OperatorFunction } from 'rxjs';
 import { gateGroups, type GateOutcome, type GateParams } from '../gate.js';

@@ -1,6 +1,6 @@
 /**
- * Threads the curriculum state through a stream of step summaries with `scan` (ALGORITHMS.md §8,
- * DESIGN.md "The flow"): emits next = reduce(config)(state, summary) per summary, and errors the
+ * Threads the curriculum state through a stream of step summaries with `scan` (docs/algorithms.md §8,
+ * docs/architecture.md "The flow"): emits next = reduce(config)(state, summary) per summary, and errors the
  * stream with the reducer's StageError on a bad summary.
  */
 import { unwrap, type StepSummary } from '@rlflow/core';

@@ -1,6 +1,6 @@
 /**
  * The three benchmarks as an endpoint run sees them: items read from the official data files,
- * the official prompt of each item (EVAL.md §1.1 MathVista `build_query.py` query with the image
+ * the official prompt of each item (docs/evaluation.md §1.1 MathVista `build_query.py` query with the image
  * before the text as in `models/gpt.py`; LogicVista's question, whose options are in the text and
  * the image, image first; MMMU-Pro `infer/infer_gpt.py`: question + lettered options + the
  * `prompts.yaml` suffix, text first then `image_1…image_7`, or the vision suffix and the

@@ -1,4 +1,4 @@
-/** The published benchmark files decode, and their documented composition (EVAL.md) holds. */
+/** The published benchmark files decode, and their documented composition (docs/evaluation.md) holds. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
@@ -26,7 +26,7 @@ describe('MathVista testmini.json', async () => {
   const problems: MathVistaProblems = right(await loadMathVistaProblems(benchmarkFile('mathvista', 'testmini.json')));
   const list = Object.values(problems);
 
-  it('has the composition EVAL.md §1.1 lists', () => {
+  it('has the composition docs/evaluation.md §1.1 lists', () => {
     expect(list).toHaveLength(1000);
     expect(countBy(list, (p) => `${p.question_type}/${p.answer_type}`)).toEqual({ 'multi_choice/text': 540, 'free_form/integer': 418, 'free_form/float': 40, 'free_form/list': 2 });
     expect(countBy(list.filter((p) => p.answer_type === 'float'), (p) => String(p.precision))).toEqual({ 1: 20, 2: 20 });
@@ -46,7 +46,7 @@ describe('MathVista testmini.json', async () => {
     }
   });
 
-  it('rebuilds the published zero-shot query (EVAL.md example for pid 5)', () => {
+  it('rebuilds the published zero-shot query (docs/evaluation.md example for pid 5)', () => {
     expect(createMathVistaQuery(problems['5']!)).toEqual(
       E.right(
         'Hint: Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end.\nQuestion: Find $m\\angle H$\nChoices:\n(A) 97\n(B) 102\n(C) 107\n(D) 122',
@@ -82,11 +82,11 @@ describe('MathVista output_bard.json', async () => {
 describe('LogicVista files', async () => {
   const dataset = right(await loadLogicVistaDataset(benchmarkFile('logicvista', 'dataset.json')));
 
-  it('dataset.json has the composition EVAL.md §2.1 lists', () => {
+  it('dataset.json has the composition docs/evaluation.md §2.1 lists', () => {
     const ids = right(logicVistaIds(dataset));
     expect(ids).toHaveLength(448);
     const answers = ids.map((id) => dataset[id]!.answer);
-    // EVAL.md §2.1 says 440; the file has 441 (111 A, 104 B, 110 C, 83 D, 33 E), and 441 + 7 = 448.
+    // docs/evaluation.md §2.1 says 440; the file has 441 (111 A, 104 B, 110 C, 83 D, 33 E), and 441 + 7 = 448.
     expect(answers.filter((a) => /^[A-E]$/.test(a))).toHaveLength(441);
     expect(Object.fromEntries(ids.filter((id) => !/^[A-E]$/.test(dataset[id]!.answer)).map((id) => [id, dataset[id]!.answer]))).toEqual({
       v1_1: 'A, C',
@@ -116,7 +116,7 @@ describe('MMMU-Pro files', async () => {
   const files = ['gpt-4o_standard10_cot.jsonl', 'gpt-4o_vision_cot.jsonl'];
   const outputs = await Promise.all(files.map(async (file) => right(await loadMmmuProOutput(benchmarkFile('mmmu-pro', 'output', file)))));
 
-  it('each output has 1730 rows whose Python-literal options parse, with the option counts of EVAL.md §3.1', () => {
+  it('each output has 1730 rows whose Python-literal options parse, with the option counts of docs/evaluation.md §3.1', () => {
     for (const rows of outputs) {
       expect(rows).toHaveLength(1730);
       const options = rows.map((row) => right(mmmuProOptions(row)));

@@ -1,5 +1,5 @@
 /**
- * LogicVista (Yijia-Xiao/LogicVista) files, EVAL.md §2: `data/dataset.json` (`v1_0`..`v1_447` → item),
+ * LogicVista (Yijia-Xiao/LogicVista) files, docs/evaluation.md §2: `data/dataset.json` (`v1_0`..`v1_447` → item),
  * `eval/answers/<MODEL>-answers.json` (`v1_i` → raw model answer) and the official
  * `eval/results/<MODEL>-accuracy-results.csv` written by `eval/extract_accuracy.py` with pandas:
  * `,id,reasoning skill,capability,true answer,<M> answer extracted,<M> answer raw,match?`, where the

@@ -1,5 +1,5 @@
 /**
- * MathVista (lupantech/MathVista) files, EVAL.md §1.1: `data/testmini.json` (problems keyed by pid),
+ * MathVista (lupantech/MathVista) files, docs/evaluation.md §1.1: `data/testmini.json` (problems keyed by pid),
  * `data/query.json` (pid → prompt) and the published `results/<model>/output_<model>.json` (a problem
  * plus `query`, `response`, `extraction`, `prediction`, `true_false`). Codecs allow extra keys.
  * `createMathVistaQuery` rebuilds the zero-shot prompt of `evaluation/build_query.py::create_one_query`.
@@ -136,7 +136,7 @@ export const mathVistaHint = (problem: Pick<MathVistaProblem, 'question_type' | 
 };
 
 /**
- * The zero-shot query of `build_query.py::create_one_query` as published in `query.json` (EVAL.md §1.1):
+ * The zero-shot query of `build_query.py::create_one_query` as published in `query.json` (docs/evaluation.md §1.1):
  * hint, `Question: …` (with ` (Unit: …)` when there is a unit) and, for multiple choice, `Choices:` with
  * one `(A) text` line per choice. A problem the official code has no hint for is an error.
  */

@@ -1,5 +1,5 @@
 /**
- * MMMU-Pro (MMMU-Benchmark/MMMU, `mmmu-pro/`) files, EVAL.md §3: the output JSON Lines written by
+ * MMMU-Pro (MMMU-Benchmark/MMMU, `mmmu-pro/`) files, docs/evaluation.md §3: the output JSON Lines written by
  * `infer/infer_*.py` and re-written by `evaluate.py` (a dataset row plus `response`, and after
  * scoring `pred_indexs` and `if_right`), and the prompt suffixes of `prompts.yaml`. `options` is a
  * Python list literal, read with `parsePythonStringList`. The prompt builder follows

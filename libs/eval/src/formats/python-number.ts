@@ -1,5 +1,5 @@
 /**
- * CPython 3.11 number semantics used by the official scorers (EVAL.md §1.5), reproduced exactly:
+ * CPython 3.11 number semantics used by the official scorers (docs/evaluation.md §1.5), reproduced exactly:
  *
  * - `float(s)` (`PyFloat_FromString`): non-ASCII whitespace → space and Unicode decimal digits → ASCII
  *   (`_PyUnicode_TransformDecimalAndSpaceToASCII`), surrounding ASCII whitespace stripped, then

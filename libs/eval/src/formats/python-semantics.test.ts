@@ -61,7 +61,7 @@ describe(`CPython ${fixture.python} number semantics`, () => {
     expect(failures(fixture.formatFixed, ([text, n, expected]) => pyFormatFixed(Number(text), n) === expected)).toEqual([]);
   });
 
-  it('reproduces the examples EVAL.md §1.5 names', () => {
+  it('reproduces the examples docs/evaluation.md §1.5 names', () => {
     expect(pyFloatRepr(pyRound(0.125, 2)!)).toBe('0.12');
     expect((0.125).toFixed(2)).toBe('0.13');
     expect(pyFloatRepr(pyRound(Number('1.20'), 2)!)).toBe('1.2');

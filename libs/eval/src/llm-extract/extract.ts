@@ -1,6 +1,6 @@
 /**
  * LLM answer extraction for MathVista and LogicVista through any OpenAI-compatible endpoint, the
- * role GPT-4 / gpt-3.5-turbo plays in the official pipelines (EVAL.md §1.2 step 6, §2.2 step 2).
+ * role GPT-4 / gpt-3.5-turbo plays in the official pipelines (docs/evaluation.md §1.2 step 6, §2.2 step 2).
  * The official deterministic steps run first (MathVista steps 1–4, LogicVista's pre-LLM rules);
  * what is left goes to the judge at temperature 0 with rlflow's prompt (prompt.ts), through the
  * on-disk cache (cache.ts), so a repeated extraction makes no request. A judge failure yields the

@@ -2,8 +2,8 @@
  * rlflow's own answer-extraction prompts (not the official few-shot ones): the judge is shown the
  * question and the model's response and asked for the final answer in the form the scorer reads.
  * MathVista: an option letter, an integer, a number, or a Python-style list, by the problem's
- * question and answer type (the scorer's normalisation then maps it, EVAL.md §1.3). LogicVista: the
- * chosen option letter(s), comma-separated, or NONE (scored as the official `ZZZZZ`, EVAL.md §2.2).
+ * question and answer type (the scorer's normalisation then maps it, docs/evaluation.md §1.3). LogicVista: the
+ * chosen option letter(s), comma-separated, or NONE (scored as the official `ZZZZZ`, docs/evaluation.md §2.2).
  */
 import { createHash } from 'node:crypto';
 import type { ChatMessage } from '../endpoint/client.js';

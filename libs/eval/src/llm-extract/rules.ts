@@ -3,14 +3,14 @@
  * rules (not official; their agreement with the stored official LLM extractions is measured by
  * agreement.ts and reported in docs), for when no judge is available.
  *
- * MathVista (EVAL.md §1.2): `extract_answer` steps 1–5 (quick extraction on); then, for multiple
+ * MathVista (docs/evaluation.md §1.2): `extract_answer` steps 1–5 (quick extraction on); then, for multiple
  * choice, the last option letter stated as the answer (`answer is (B)`, `Answer: B`), else the last
  * `(X)` option letter, else the choice text mentioned last (whole words, case-insensitive); for
  * integer and float answers, the last `\boxed{…}` number, else the number after the last `answer
  * is` / `answer:`, else the last number (thousands commas removed); for lists, the last `[…]` with
  * its elements re-joined by `, ` (Python's `str(list)` spacing). Otherwise `""`.
  *
- * LogicVista (EVAL.md §2.2): the official pre-LLM rules plus the single-letter rule; then an entry
+ * LogicVista (docs/evaluation.md §2.2): the official pre-LLM rules plus the single-letter rule; then an entry
  * made only of option letters (`B, D`, `A and C`, `(B)`), else the capital letter after the last
  * `answer` / `option` / `choice` (optionally `is`, `:`), else a single distinct `(X)` letter;
  * otherwise `ZZZZZ`.

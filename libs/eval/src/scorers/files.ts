@@ -1,5 +1,5 @@
 /**
- * Re-scoring the official output files (EVAL.md, "Published figures to reproduce"): a MathVista
+ * Re-scoring the official output files (docs/evaluation.md, "Published figures to reproduce"): a MathVista
  * `output_*.json` from each row's stored `extraction`, a LogicVista `*-accuracy-results.csv` from its
  * extracted column against `dataset.json`, an MMMU-Pro output `.jsonl` from each row's `response`.
  * Each result carries how many rows agree with the verdict stored in the file (`true_false`,

@@ -1,5 +1,5 @@
 /**
- * LogicVista scoring, EVAL.md §2.2 (Yijia-Xiao/LogicVista `eval/extract_accuracy.py`,
+ * LogicVista scoring, docs/evaluation.md §2.2 (Yijia-Xiao/LogicVista `eval/extract_accuracy.py`,
  * `eval/analyze_accuracy.py`):
  *
  * 1. `entry = raw.split("ASSISTANT:")[1]` when the raw answer holds `ASSISTANT:`, else `raw`.

@@ -1,5 +1,5 @@
 /**
- * MathVista testmini scoring, EVAL.md §1.2–1.4 (lupantech/MathVista `evaluation/extract_answer.py`,
+ * MathVista testmini scoring, docs/evaluation.md §1.2–1.4 (lupantech/MathVista `evaluation/extract_answer.py`,
  * `evaluation/calculate_score.py`):
  *
  * 1. Extraction without an LLM (`extract_answer`, steps 1–5): `""` → `""`; a multiple-choice response

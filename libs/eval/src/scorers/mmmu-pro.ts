@@ -1,5 +1,5 @@
 /**
- * MMMU-Pro multiple-choice scoring, EVAL.md §3.2 (MMMU-Benchmark/MMMU `mmmu-pro/evaluate.py`,
+ * MMMU-Pro multiple-choice scoring, docs/evaluation.md §3.2 (MMMU-Benchmark/MMMU `mmmu-pro/evaluate.py`,
  * `parse_multi_choice_response`):
  *
  * 1. "Answer:" step: after the last case-sensitive `Answer:`, the stripped rest; the option letters

@@ -1,5 +1,5 @@
 /**
- * The published figures (EVAL.md, top): each official result file re-scored here reproduces its
+ * The published figures (docs/evaluation.md, top): each official result file re-scored here reproduces its
  * stored per-row verdicts, not only the totals.
  */
 import { readFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ describe('MathVista: Bard (output_bard.json, stored extractions)', async () => {
     for (const key of Object.keys(published)) expect(Object.keys(ours[key]!)).toEqual(Object.keys(published[key]!));
   });
 
-  it('resolves no Bard response without the LLM (EVAL.md §1.2 observation)', () => {
+  it('resolves no Bard response without the LLM (docs/evaluation.md §1.2 observation)', () => {
     expect(rows.filter((row) => extractMathVistaAnswer(row)(row.response).kind === 'extracted')).toEqual([]);
   });
 });
@@ -97,7 +97,7 @@ describe('LogicVista: the extracted column of each results CSV against dataset.j
     expect(differing.map((row) => row.id)).toEqual(knownExceptions[model] ?? []);
   });
 
-  // EVAL.md §2.2 counts 393 single-letter BLIP2 answers; a single character after the ASSISTANT split and strip gives 368.
+  // docs/evaluation.md §2.2 counts 393 single-letter BLIP2 answers; a single character after the ASSISTANT split and strip gives 368.
   it('the single-letter rule agrees with the official LLM extraction wherever it applies', async () => {
     const agreement = async (model: string): Promise<[number, number]> => {
       const stored = right(await loadLogicVistaResults(benchmarkFile('logicvista', 'eval', 'results', `${model}-accuracy-results.csv`))).rows;

@@ -8,7 +8,7 @@ const cases = loadVectorFiles()
   .filter((f) => f.stage === 'dapo.overlong')
   .flatMap((f) => f.cases);
 
-describe('overlong penalty (ALGORITHMS.md §9)', () => {
+describe('overlong penalty (docs/algorithms.md §9)', () => {
   it('has golden cases to check against', () => {
     expect(cases.length).toBeGreaterThan(0);
   });

@@ -1,5 +1,5 @@
 /**
- * DAPO overlong reward shaping (ALGORITHMS.md §9; DAPO, Yu et al. 2025, §3.4):
+ * DAPO overlong reward shaping (docs/algorithms.md §9; DAPO, Yu et al. 2025, §3.4):
  *   expected = maxLen − bufferLen
  *   penalty(L) = min(−(L − expected) / bufferLen · factor, 0)
  * 0 up to `expected` tokens, falling linearly to −factor at `maxLen` (and beyond, unclamped).

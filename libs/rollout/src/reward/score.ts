@@ -5,7 +5,7 @@
  * accuracy = 1 when the extracted answer (extract.ts) verifies against the target (verify.ts),
  * else 0; format = 1 when the response has the exact `<think>…</think><answer>…</answer>`
  * shape (format.ts); λ = `formatWeight` (0.5 by default, as in APO); overlong =
- * `overlongPenalty(params)(tokens)` (ALGORITHMS.md §9) when `overlong` is configured, which then
+ * `overlongPenalty(params)(tokens)` (docs/algorithms.md §9) when `overlong` is configured, which then
  * needs each response's length in tokens, else 0.
  */
 import * as E from 'fp-ts/lib/Either.js';

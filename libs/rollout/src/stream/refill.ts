@@ -1,5 +1,5 @@
 /**
- * The curriculum's refill (ALGORITHMS.md §8; DAPO §3.2 dynamic sampling): sample `promptsPerStep`
+ * The curriculum's refill (docs/algorithms.md §8; DAPO §3.2 dynamic sampling): sample `promptsPerStep`
  * prompts × G, keep the groups the gate accepts, and sample as many new prompts as groups are
  * still missing, round after round, until the batch holds `promptsPerStep` kept groups, the
  * attempt limit (`maxAttempts` rounds) is reached or the prompt source runs out. Round r uses

@@ -4,7 +4,7 @@
  * alike); `Problem` adds what the synthetic suite knows about its own items (family, level,
  * split and a reference solution).
  *
- * Budgets of the built-in model (DESIGN.md, "Default model"): a prompt of at most 48 tokens
+ * Budgets of the built-in model (docs/architecture.md, "Default model"): a prompt of at most 48 tokens
  * and a response of at most 32. The tokenizer is character-level (libs/policy), so a prompt
  * budget is a character budget; in a response the four tags count as one token each.
  */

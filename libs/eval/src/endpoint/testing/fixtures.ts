@@ -1,5 +1,5 @@
 /**
- * Small benchmark fixtures for endpoint tests, cut from the published files in the shared
+ * Small benchmark fixtures for endpoint tests, cut from the published files in the committed
  * benchmarks folder: a few MathVista problems (with generated PNGs, since MathVista ships no
  * images; written under the problem's own `images/<pid>.jpg|png` name), a few LogicVista items
  * re-keyed `v1_0…` (the scorer wants contiguous ids) with their sample images, and a few MMMU-Pro
