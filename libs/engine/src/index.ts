@@ -1,0 +1,6 @@
+/**
+ * @rlflow/engine — the engine contract every engine implements (contract.ts) and the objective
+ * that turns a shaped mini-batch into the loss and ∂loss/∂logp (objective/).
+ */
+export * from './contract.js';
+export * from './objective/types.js';
