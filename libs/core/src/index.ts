@@ -6,3 +6,5 @@ export * from './stream.js';
 export * from './io.js';
 export * from './batch.js';
 export * from './codecs.js';
+export * from './jsonl.js';
+export * from './csv.js';

@@ -1,8 +1,9 @@
 /**
- * Text forms of a metrics row: one JSON object per line for `metrics.jsonl` (keys in column
- * order) and one RFC 4180 line for `metrics.csv`. Both are deterministic, so the same rows give
- * the same bytes.
+ * Text forms of a metrics row: one JSON object for a line of `metrics.jsonl` (keys in column
+ * order) and one RFC 4180 record for a line of `metrics.csv` (`@rlflow/core`'s `formatCsv`). Both
+ * are deterministic, so the same rows give the same bytes. Lines are returned without their newline.
  */
+import { formatCsv } from '@rlflow/core';
 import type { MetricRow, MetricValue } from './columns.js';
 
 const cellValue = (value: MetricValue | undefined): MetricValue | undefined =>
@@ -14,41 +15,20 @@ export const encodeJsonLine = (row: MetricRow, columns: readonly string[]): stri
     const value = cellValue(row[key]);
     if (value !== undefined) ordered[key] = value;
   }
-  return `${JSON.stringify(ordered)}\n`;
+  return JSON.stringify(ordered);
 };
 
-const quoteCsv = (text: string): string => (/[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text);
-
+/** The text of a cell before CSV quoting: empty for absent and null, `NaN`/`Infinity` for non-finite numbers. */
 export const encodeCsvCell = (value: MetricValue | undefined): string => {
   const v = cellValue(value);
-  return v === undefined || v === null ? '' : quoteCsv(String(v));
+  return v === undefined || v === null ? '' : String(v);
 };
 
-export const encodeCsvLine = (cells: readonly string[]): string => `${cells.join(',')}\n`;
+const csvCells = (row: MetricRow, columns: readonly string[]): string[] => columns.map((key) => encodeCsvCell(row[key]));
 
-export const encodeCsvHeader = (columns: readonly string[]): string => encodeCsvLine(columns.map(quoteCsv));
+/** The whole of a `metrics.csv`: the header and one line per row. */
+export const encodeCsvFile = (columns: readonly string[], rows: readonly MetricRow[]): string =>
+  formatCsv([columns, ...rows.map((row) => csvCells(row, columns))], { lineBreak: '\n' });
 
-export const encodeCsvRow = (row: MetricRow, columns: readonly string[]): string => encodeCsvLine(columns.map((key) => encodeCsvCell(row[key])));
-
-/** Splits one CSV line (without its newline) into cells, undoing the quoting of `encodeCsvCell`. */
-export const parseCsvLine = (line: string): string[] => {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
-};
+/** One row's CSV line, without its newline. */
+export const encodeCsvRow = (row: MetricRow, columns: readonly string[]): string => formatCsv([csvCells(row, columns)], { lineBreak: '\n' }).slice(0, -1);

@@ -1,14 +1,13 @@
 /**
- * Reading `metrics.jsonl` and `metrics.csv` back. A row is a line that ends in a newline; text
- * after the last newline is a row torn by a crash mid-write. A final line that does not decode
- * is torn as well (a crash can leave unflushed bytes behind it); a bad line before it is
- * corruption and an error.
+ * Reading `metrics.jsonl` and `metrics.csv` back, both as `@rlflow/core` line files: a row is a
+ * line that ends in a newline; text after the last newline is a row torn by a crash mid-write,
+ * and so is a final line that does not decode (a crash can leave unflushed bytes behind it); a
+ * bad line before it is corruption and an error naming the line.
  */
-import { readFile } from 'node:fs/promises';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { jsonLineDecoder, parseCsv, readLineFile, type LineFileContents, type LineFileError } from '@rlflow/core';
 import type { MetricRow, MetricValue } from './columns.js';
-import { parseCsvLine } from './encode.js';
 
 export class MetricsFileError extends Error {
   readonly _tag = 'MetricsFileError' as const;
@@ -21,58 +20,26 @@ export class MetricsFileError extends Error {
   }
 }
 
+const metricsFileError = (error: LineFileError): MetricsFileError =>
+  new MetricsFileError(error.path, error.line === null ? error.detail : `line ${error.line} is not a valid row: ${error.detail}`);
+
 const metricValue = t.union([t.number, t.string, t.boolean, t.null]);
 const rowCodec = t.intersection([t.type({ step: t.Int }), t.record(t.string, metricValue)]);
 
-export interface ParsedLines<A> {
-  readonly items: readonly A[];
-  /** Characters of the file taken by the complete, decoded lines (the prefix to keep). */
-  readonly keptLength: number;
+export interface MetricsJsonl {
+  /** The complete rows, in file order. */
+  readonly items: readonly MetricRow[];
+  /** Whether the file ended with a torn line. */
   readonly torn: boolean;
+  /** The file as read (where each row's line ends), for cutting it back. */
+  readonly file: LineFileContents<MetricRow>;
 }
 
-/** Complete lines of `text`, each decoded by `decode` (undefined for a bad line). */
-export const parseLines = <A>(path: string, text: string, decode: (line: string) => A | undefined): E.Either<MetricsFileError, ParsedLines<A>> => {
-  const items: A[] = [];
-  let offset = 0;
-  const lines = text.split('\n');
-  const complete = lines.slice(0, -1);
-  for (let i = 0; i < complete.length; i++) {
-    const line = complete[i]!;
-    const item = decode(line);
-    if (item === undefined) {
-      if (i === complete.length - 1 && lines[lines.length - 1] === '') return E.right({ items, keptLength: offset, torn: true });
-      return E.left(new MetricsFileError(path, `line ${i + 1} is not a valid row: ${line.length > 80 ? `${line.slice(0, 77)}...` : line}`));
-    }
-    items.push(item);
-    offset += line.length + 1;
-  }
-  return E.right({ items, keptLength: offset, torn: offset < text.length });
-};
-
-export const decodeJsonRow = (line: string): MetricRow | undefined => {
-  try {
-    const decoded = rowCodec.decode(JSON.parse(line));
-    return E.isRight(decoded) ? (decoded.right as MetricRow) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-const readText = async (path: string): Promise<string | null> => {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-};
-
 /** The complete rows of a `metrics.jsonl` (none when the file does not exist). */
-export const readMetricsJsonl = async (path: string): Promise<E.Either<MetricsFileError, ParsedLines<MetricRow>>> => {
-  const text = await readText(path);
-  return text === null ? E.right({ items: [], keptLength: 0, torn: false }) : parseLines(path, text, decodeJsonRow);
-};
+export const readMetricsJsonl = async (path: string): Promise<E.Either<MetricsFileError, MetricsJsonl>> =>
+  E.bimap(metricsFileError, (file: LineFileContents<MetricRow>) => ({ items: file.records, torn: file.tornBytes > 0, file }))(
+    await readLineFile(path, jsonLineDecoder(rowCodec as t.Decoder<unknown, MetricRow>)),
+  );
 
 export interface CsvContent {
   /** The header's column names; empty when the file has no complete header line. */
@@ -82,20 +49,28 @@ export interface CsvContent {
   readonly torn: boolean;
 }
 
-/** Header and complete rows of a `metrics.csv`; a row whose cell count differs from the header's is torn or corrupt. */
-export const readMetricsCsv = async (path: string): Promise<E.Either<MetricsFileError, CsvContent>> => {
-  const text = await readText(path);
-  if (text === null) return E.right({ columns: [], rows: [], torn: false });
-  const headerEnd = text.indexOf('\n');
-  if (headerEnd < 0) return E.right({ columns: [], rows: [], torn: text.length > 0 });
-  const columns = parseCsvLine(text.slice(0, headerEnd));
-  const body = text.slice(headerEnd + 1);
-  return E.map((parsed: ParsedLines<readonly string[]>) => ({ columns, rows: parsed.items, torn: parsed.torn }))(
-    parseLines(path, body, (line) => {
-      const cells = parseCsvLine(line);
-      return cells.length === columns.length && /^\d+$/.test(cells[0] ?? '') ? cells : undefined;
-    }),
+/** The cells of one CSV line (a metrics cell never holds a line break, so a record is a line). */
+export const csvLineCells = (line: string): E.Either<string, string[]> =>
+  E.chain((records: string[][]): E.Either<string, string[]> => (records.length === 1 ? E.right(records[0]!) : E.left(`holds ${records.length} CSV records, expected 1`)))(
+    E.mapLeft((error: Error) => error.message)(parseCsv('')(line)),
   );
+
+/** Header and complete rows of a `metrics.csv`; a row whose cell count differs from the header's, or whose step is not an integer, is torn (last) or corrupt. */
+export const readMetricsCsv = async (path: string): Promise<E.Either<MetricsFileError, CsvContent>> => {
+  let columns: string[] | null = null;
+  const read = await readLineFile(path, (line) =>
+    E.chain((cells: string[]): E.Either<string, string[]> => {
+      if (columns === null) {
+        columns = cells;
+        return E.right(cells);
+      }
+      if (cells.length !== columns.length) return E.left(`has ${cells.length} cells, expected ${columns.length} (the header's)`);
+      return /^\d+$/.test(cells[0] ?? '') ? E.right(cells) : E.left(`step ${JSON.stringify(cells[0])} is not an integer`);
+    })(csvLineCells(line)),
+  );
+  if (E.isLeft(read)) return E.left(metricsFileError(read.left));
+  const [header = [], ...rows] = read.right.records;
+  return E.right({ columns: header, rows, torn: read.right.tornBytes > 0 });
 };
 
 /** A CSV cell back as a value: empty is absent, `true`/`false` booleans, numbers (and NaN/±Infinity) numbers. */

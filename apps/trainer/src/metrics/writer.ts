@@ -1,17 +1,16 @@
 /**
- * Appends one row per step to `DIR/metrics.jsonl` and `DIR/metrics.csv`, each row followed by an
- * fsync, so after a crash both files hold every row that was acknowledged plus at most one torn
- * line (see `truncateMetrics`). The CSV header is written once; a key that is not a column yet
+ * Appends one row per step to `DIR/metrics.jsonl` and `DIR/metrics.csv` (`@rlflow/core` line
+ * files: each row fsync'd), so after a crash both files hold every row that was acknowledged plus
+ * at most one torn line (see `truncateMetrics`). The CSV header is written once; a key that is not a column yet
  * extends it (sorted), and the CSV is then rewritten atomically from the JSONL rows under the
  * new header, so every row of the file has the same columns.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { writeFileAtomic } from '@rlflow/core';
+import { openLineAppender, writeFileAtomic } from '@rlflow/core';
 import { serialWriter } from '../run/serial.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { runPaths } from '../run/layout.js';
 import { extendColumns, metricColumns, type MetricRow } from './columns.js';
-import { encodeCsvHeader, encodeCsvRow, encodeJsonLine } from './encode.js';
+import { encodeCsvFile, encodeCsvRow, encodeJsonLine } from './encode.js';
 import { readMetricsCsv, readMetricsJsonl } from './read.js';
 
 export interface MetricsWriter {
@@ -37,11 +36,6 @@ const checkRow = (row: MetricRow, lastStep: number | null): void => {
   }
 };
 
-const appendSynced = async (handle: FileHandle, text: string): Promise<void> => {
-  await handle.appendFile(text, 'utf8');
-  await handle.sync();
-};
-
 /**
  * Opens the run's metrics files for appending. Existing files must end on a complete row (call
  * `truncateMetrics` first when resuming); an existing CSV header fixes the column order.
@@ -61,32 +55,31 @@ export const openMetricsWriter = async (dir: string, options: MetricsWriterOptio
   columns = extendColumns(columns, options.columns ?? []);
   let lastStep: number | null = existingRows.length > 0 ? existingRows[existingRows.length - 1]!.step : null;
 
-  const rewriteCsv = async (rows: readonly MetricRow[]): Promise<void> =>
-    writeFileAtomic(paths.metricsCsv, encodeCsvHeader(columns) + rows.map((row) => encodeCsvRow(row, columns)).join(''));
+  const rewriteCsv = async (rows: readonly MetricRow[]): Promise<void> => writeFileAtomic(paths.metricsCsv, encodeCsvFile(columns, rows));
 
   if (csv.right.columns.length === 0 || csv.right.columns.length !== columns.length) await rewriteCsv(existingRows);
-  const jsonlHandle = await open(paths.metricsJsonl, 'a');
-  let csvHandle = await open(paths.metricsCsv, 'a');
+  const jsonlLog = await openLineAppender(paths.metricsJsonl);
+  let csvLog = await openLineAppender(paths.metricsCsv);
   const write = async (row: MetricRow): Promise<void> => {
     checkRow(row, lastStep);
     const keys = Object.keys(row).filter((key) => row[key] !== undefined);
     const extended = extendColumns(columns, keys);
     if (extended.length !== columns.length) {
       columns = extended;
-      await csvHandle.close();
+      await csvLog.close();
       const rows = await readMetricsJsonl(paths.metricsJsonl);
       if (E.isLeft(rows)) throw rows.left;
       await rewriteCsv(rows.right.items);
-      csvHandle = await open(paths.metricsCsv, 'a');
+      csvLog = await openLineAppender(paths.metricsCsv);
     }
-    await appendSynced(jsonlHandle, encodeJsonLine(row, columns));
-    await appendSynced(csvHandle, encodeCsvRow(row, columns));
+    await jsonlLog.appendLine(encodeJsonLine(row, columns));
+    await csvLog.appendLine(encodeCsvRow(row, columns));
     lastStep = row.step;
   };
 
   const writer = serialWriter('metrics: the writer', write, async () => {
-    await jsonlHandle.close();
-    await csvHandle.close();
+    await jsonlLog.close();
+    await csvLog.close();
   });
   return {
     columns: () => columns,

@@ -1,13 +1,12 @@
 /**
  * `DIR/events.log`: one JSON object per line for each notable event of a run, stamped with the
- * wall-clock time and fsynced, so the log of a crashed run is complete up to the crash.
+ * wall-clock time and fsynced (an `@rlflow/core` line file), so the log of a crashed run is
+ * complete up to the crash.
  */
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { openJsonl, readJsonl, type LineFileError } from '@rlflow/core';
 import { runPaths } from './layout.js';
-import { serialWriter } from './serial.js';
 import type { StopSignal } from './signals.js';
 
 export type RunEvent =
@@ -21,37 +20,30 @@ export type RunEvent =
 export type LoggedEvent = RunEvent & { readonly time: string };
 
 export interface EventLog {
-  /** Appends the event with its time; calls are serialised. */
+  /** Appends the event with its time, durable when the promise resolves; calls are serialised. */
   readonly append: (event: RunEvent) => Promise<void>;
   readonly close: () => Promise<void>;
 }
 
+/** Checks the fields every event has; the rest of an event is as its writer (this file) wrote it. */
+const loggedEvent = t.type({ time: t.string, type: t.string, step: t.number }) as t.Decoder<unknown, unknown> as t.Decoder<unknown, LoggedEvent>;
+
+const orThrow = <A>(result: E.Either<LineFileError, A>): A => {
+  if (E.isLeft(result)) throw result.left;
+  return result.right;
+};
+
+/**
+ * Opens the run's event log for appending, after cutting off a line torn by a crash. A corrupt
+ * line before the last rejects with the `LineFileError` naming it.
+ */
 export const openEventLog = async (dir: string, now: () => Date = () => new Date()): Promise<EventLog> => {
-  const path = runPaths(dir).events;
-  await mkdir(dirname(path), { recursive: true });
-  const existing = await readFile(path, 'utf8').catch(() => '');
-  const handle: FileHandle = await open(path, 'a');
-  if (existing.length > 0 && !existing.endsWith('\n')) await handle.appendFile('\n', 'utf8');
-  const write = async (event: RunEvent): Promise<void> => {
-    await handle.appendFile(`${JSON.stringify({ time: now().toISOString(), ...event })}\n`, 'utf8');
-    await handle.sync();
+  const { appender } = orThrow(await openJsonl(runPaths(dir).events, loggedEvent, { name: 'events: the log' }));
+  return {
+    append: (event) => appender.appendJson({ time: now().toISOString(), ...event }),
+    close: appender.close,
   };
-  const writer = serialWriter('events: the log', write, () => handle.close());
-  return { append: writer.push, close: writer.close };
 };
 
-const loggedEventShape = t.type({ time: t.string, type: t.string, step: t.number });
-
-/** The events logged so far, skipping lines that do not parse (a line torn by a crash). */
-export const readEventLog = async (dir: string): Promise<LoggedEvent[]> => {
-  const text = await readFile(runPaths(dir).events, 'utf8').catch(() => '');
-  return text.split('\n').flatMap((line) => {
-    if (line === '') return [];
-    try {
-      const value: unknown = JSON.parse(line);
-      return E.isRight(loggedEventShape.decode(value)) ? [value as LoggedEvent] : [];
-    } catch {
-      return [];
-    }
-  });
-};
+/** The events logged so far, a torn last line ignored; a corrupt line before it rejects with the `LineFileError` naming it. */
+export const readEventLog = async (dir: string): Promise<LoggedEvent[]> => [...orThrow(await readJsonl(runPaths(dir).events, loggedEvent)).records];

@@ -147,6 +147,16 @@ describe('events.log', () => {
   });
 });
 
+describe('events.log corruption', () => {
+  it('refuses a corrupt line before the last, naming the file and the line', async () => {
+    const dir = await tempDir();
+    await mkdir(dir, { recursive: true });
+    await writeFile(runPaths(dir).events, '{"time":"t","type":"run-start","step":0}\ngarbage\n{"time":"t","type":"signal","step":1}\n');
+    await expect(readEventLog(dir)).rejects.toThrow(`${runPaths(dir).events}:2: not JSON`);
+    await expect(openEventLog(dir)).rejects.toThrow(`${runPaths(dir).events}:2: not JSON`);
+  });
+});
+
 describe('stop signals', () => {
   const fakeProcess = () => {
     const emitter = new EventEmitter();

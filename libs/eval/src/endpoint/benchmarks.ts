@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DecodeError } from '@rlflow/core';
+import { formatCsv } from '@rlflow/core';
 import {
   createMathVistaQuery,
   loadJsonLines,
@@ -30,7 +31,6 @@ import {
   type MmmuProSetting,
 } from '../formats/index.js';
 import { pyStrip } from '../formats/python-text.js';
-import { formatCsv } from '../formats/csv.js';
 import { pythonStringListRepr } from '../formats/python-literal.js';
 import { logicVistaMatch, normalizeLogicVistaAnswers } from '../scorers/logicvista.js';
 import type { BenchmarkName } from '../scorers/result.js';

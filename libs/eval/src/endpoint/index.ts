@@ -3,7 +3,6 @@ export * from './backoff.js';
 export * from './reply.js';
 export * from './client.js';
 export * from './pool.js';
-export * from './jsonl-log.js';
 export * from './journal.js';
 export * from './image.js';
 export * from './run.js';

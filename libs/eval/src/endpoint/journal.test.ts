@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { Journal, JournalMismatch, foldJournal, type JournalHeader, type SampleEntry } from './journal.js';
-import { JsonlError } from './jsonl-log.js';
+import { LineFileError } from '@rlflow/core';
 import { forEachBounded } from './pool.js';
 
 const header: JournalHeader = {
@@ -81,7 +81,7 @@ describe('journal', () => {
     const path = await tempJournal();
     await writeFile(path, `${JSON.stringify(header)}\n{"type":"sample","id":\n${JSON.stringify(entry('1', 0, 'ok'))}\n`);
     const opened = await Journal.open(path, header);
-    expect(E.isLeft(opened) && opened.left).toBeInstanceOf(JsonlError);
+    expect(E.isLeft(opened) && opened.left).toBeInstanceOf(LineFileError);
     expect(E.isLeft(opened) && opened.left.message).toMatch(/:2: not JSON/);
   });
 

@@ -4,11 +4,12 @@
  * latest line is `ok` is finished and never requested again; a sample that failed is requested
  * again by a re-run (as the official MathVista script re-runs rows without a valid response),
  * unless errors are kept. The first `ok` line of a sample wins; any later line for it is counted
- * as a duplicate and ignored. The official-format outputs are written from this state.
+ * as a duplicate and ignored. The official-format outputs are written from this state. The file is
+ * one of `@rlflow/core`'s line files (fsync'd appends; a torn last line is ignored and cut off).
  */
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { AppendLog, readJsonl, type JsonlError } from './jsonl-log.js';
+import { openLineAppender, readJsonl, type LineAppender, type LineFileError } from '@rlflow/core';
 
 export const JOURNAL_VERSION = 1;
 
@@ -102,7 +103,8 @@ export class Journal {
   private constructor(
     readonly path: string,
     readonly state: JournalState,
-    private readonly log: AppendLog,
+    private readonly log: LineAppender,
+    private readonly scrub: (line: string) => string,
   ) {
     this.live = new Map(state.entries);
   }
@@ -111,7 +113,7 @@ export class Journal {
    * Opens (or creates) the journal at `path` for the run `header`. A journal written for another
    * run is refused with the fields that differ; a torn last line is cut off.
    */
-  static async open(path: string, header: JournalHeader, scrub?: (line: string) => string): Promise<E.Either<JsonlError | JournalMismatch, Journal>> {
+  static async open(path: string, header: JournalHeader, scrub: (line: string) => string = (line) => line): Promise<E.Either<LineFileError | JournalMismatch, Journal>> {
     const read = await readJsonl(path, JournalLine);
     if (E.isLeft(read)) return read;
     const state = foldJournal(read.right.records, read.right.tornBytes);
@@ -119,9 +121,9 @@ export class Journal {
       const mismatches = identityMismatches(state.header.run, header.run);
       if (mismatches.length > 0) return E.left(new JournalMismatch(path, mismatches));
     }
-    const log = await AppendLog.open(path, read.right.validBytes, read.right.tornBytes, scrub);
-    if (state.header === null) await log.append(header);
-    return E.right(new Journal(path, state, log));
+    const log = await openLineAppender(path, { name: `journal ${path}`, keepBytes: read.right.validBytes });
+    if (state.header === null) await log.appendLine(scrub(JSON.stringify(header)));
+    return E.right(new Journal(path, state, log, scrub));
   }
 
   /** The standing entry of each sample, including those appended since opening. */
@@ -131,7 +133,7 @@ export class Journal {
 
   async append(entry: SampleEntry): Promise<void> {
     const key = sampleKey(entry.id, entry.sample);
-    await this.log.append(entry);
+    await this.log.appendLine(this.scrub(JSON.stringify(entry)));
     if (this.live.get(key)?.status !== 'ok') this.live.set(key, entry);
   }
 

@@ -1,13 +1,13 @@
 /**
  * The on-disk cache of LLM extractions, so re-scoring a run costs no judge call: a JSON-lines
- * file (append-only, fsync'd, torn last line tolerated; endpoint/jsonl-log.ts) of entries keyed by
+ * file (one of `@rlflow/core`'s line files: append-only, fsync'd, torn last line tolerated) of entries keyed by
  * sha256(judge model, prompt hash, response). The response itself is not stored, only its part in
  * the key; a later entry for a key replaces an earlier one.
  */
 import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { AppendLog, readJsonl, type JsonlError } from '../endpoint/jsonl-log.js';
+import { openJsonl, type LineAppender, type LineFileError } from '@rlflow/core';
 
 export const CacheEntry = t.type({
   type: t.literal('extraction'),
@@ -26,15 +26,14 @@ export class ExtractionCache {
   private constructor(
     readonly path: string,
     private readonly entries: Map<string, string>,
-    private readonly log: AppendLog,
+    private readonly log: LineAppender,
   ) {}
 
-  static async open(path: string): Promise<E.Either<JsonlError, ExtractionCache>> {
-    const read = await readJsonl(path, CacheEntry);
-    if (E.isLeft(read)) return read;
-    const entries = new Map(read.right.records.map((entry) => [entry.key, entry.extraction]));
-    const log = await AppendLog.open(path, read.right.validBytes, read.right.tornBytes);
-    return E.right(new ExtractionCache(path, entries, log));
+  static async open(path: string): Promise<E.Either<LineFileError, ExtractionCache>> {
+    const opened = await openJsonl(path, CacheEntry, { name: `extraction cache ${path}` });
+    if (E.isLeft(opened)) return opened;
+    const entries = new Map(opened.right.contents.records.map((entry) => [entry.key, entry.extraction]));
+    return E.right(new ExtractionCache(path, entries, opened.right.appender));
   }
 
   get(model: string, promptHash: string, response: string): string | undefined {
@@ -43,7 +42,7 @@ export class ExtractionCache {
 
   async put(model: string, promptHash: string, response: string, extraction: string): Promise<void> {
     const key = extractionKey(model, promptHash, response);
-    await this.log.append({ type: 'extraction', key, model, promptHash, extraction, at: new Date().toISOString() } satisfies CacheEntry);
+    await this.log.appendJson({ type: 'extraction', key, model, promptHash, extraction, at: new Date().toISOString() } satisfies CacheEntry);
     this.entries.set(key, extraction);
   }
 
