@@ -1,10 +1,11 @@
 /**
- * The `rlflow` command line: one program, one file per subcommand under `commands/`.
- * Exit codes: 0 success, 1 a failure while running, 2 a usage error (unknown subcommand or option).
+ * The `rlflow` command line: one program, one file per subcommand under `commands/`, loaded only
+ * when that subcommand runs (commands/index.ts). Exit codes: 0 success, 1 a failure while running,
+ * 2 a usage error (unknown subcommand or option).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { commands } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 
 export const version = (): string => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,20 +16,21 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const buildProgram = (): Command => {
+/** The program for `argv`: every subcommand listed, the one `argv` runs loaded in full. */
+export const buildProgram = async (argv: readonly string[] = []): Promise<Command> => {
   const program = new Command('rlflow')
     .description('Reinforcement-learning post-training of vision-language policies (ACPO, APO and baselines) on TensorFlow.js')
     .version(version(), '-v, --version')
     .showHelpAfterError('(run rlflow --help for the list of commands)')
     .exitOverride();
-  for (const register of commands) register(program);
+  await registerCommands(program, argv);
   return program;
 };
 
 /** Runs the command line and resolves to the process exit code. */
 export const main = async (argv: readonly string[]): Promise<number> => {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

@@ -7,12 +7,12 @@ import type { Command } from 'commander';
 import { isBackendChoice } from '@rlflow/policy';
 import { runModelBench, runStagesBench } from '@rlflow/tools';
 import { UsageError } from '../main.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 export const registerBench: RegisterCommand = (program: Command) => {
   program
     .command('bench')
-    .description('benchmark the engine on the default model (or, with "stages", the algorithm stages)')
+    .description(commandDescription('bench'))
     .argument('[what]', '"model" (default) or "stages"', 'model')
     .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
     .option('--json <file>', 'also write the figures as JSON')

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import { writeCompareReport } from '@rlflow/eval';
 import { UsageError } from '../main.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 interface CompareCliOptions {
   readonly out?: string;
@@ -25,7 +25,7 @@ const integerOption = (name: string, text: string, min: number): number => {
 export const registerCompare: RegisterCommand = (program: Command) => {
   program
     .command('compare')
-    .description('compare training runs (grouped by algorithm, several seeds each): report.md and SVG plots')
+    .description(commandDescription('compare'))
     .argument('<run-dirs...>', 'run directories, each with config.json and metrics.jsonl')
     .requiredOption('--out <dir>', 'directory for report.md and the plots')
     .option('--seed <n>', 'seed of the bootstrap intervals', '0')

@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeEvaluation, runDemo } from '../demo/demo.js';
 import { integerFlag } from './flags.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 export const registerDemo: RegisterCommand = (program: Command) => {
   program
     .command('demo')
-    .description('the end-to-end demo: SFT warm start (cached), ACPO training, held-out evaluation before and after, runs/demo/report.md')
+    .description(commandDescription('demo'))
     .option('-o, --out <dir>', 'output directory', 'runs/demo')
     .option('--steps <n>', 'RL steps (of 96 prompts × 8 responses)', '6')
     .option('--seed <s>', 'seed', '1')

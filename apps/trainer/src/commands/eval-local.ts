@@ -13,7 +13,7 @@ import { initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from 
 import { FAMILIES, isLevel, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
 import { integerFlag, numberFlag } from './flags.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 interface Flags {
   readonly checkpoint: string;
@@ -47,7 +47,7 @@ const decodingOf = (flags: Flags): Decoding => {
 export const registerEvalLocal: RegisterCommand = (program: Command) => {
   program
     .command('eval-local')
-    .description('evaluate an rlflow checkpoint on the held-out suite (greedy or avg@k) or greedily on a JSONL/Parquet dataset')
+    .description(commandDescription('eval-local'))
     .requiredOption('--checkpoint <dir>', 'checkpoint directory (SFT warm start, training checkpoint step-N, or policy directory)')
     .option('--data <file>', 'a JSONL or Parquet dataset instead of the built-in suite')
     .option('--problems <n>', 'held-out problems per family and level', '40')

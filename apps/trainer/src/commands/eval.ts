@@ -26,7 +26,7 @@ import {
   type Secret,
 } from '@rlflow/eval';
 import { UsageError } from '../main.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 const BENCHMARKS = ['mathvista', 'logicvista', 'mmmu-pro'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -120,7 +120,7 @@ const interruptible = (): { readonly signal: AbortSignal; readonly release: () =
 export const registerEval: RegisterCommand = (program: Command) => {
   program
     .command('eval')
-    .description('evaluate a model behind an OpenAI-compatible endpoint on MathVista, LogicVista or MMMU-Pro (resumable)')
+    .description(commandDescription('eval'))
     .option('--benchmark <name>', `one of ${BENCHMARKS.join(', ')}`)
     .option('--data <file>', 'MathVista testmini.json | LogicVista dataset.json | MMMU-Pro rows .jsonl (image fields as paths)')
     .option('--images <dir>', "images root; paths in the data are confined to it (default: the data file's folder, LogicVista its images/)")

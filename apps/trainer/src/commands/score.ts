@@ -21,7 +21,7 @@ import {
   type ScoreFileError,
 } from '@rlflow/eval';
 import { UsageError } from '../main.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 const BENCHMARKS = ['mathvista', 'logicvista', 'mmmu-pro'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -75,7 +75,7 @@ const scoreFile = async (
 export const registerScore: RegisterCommand = (program: Command) => {
   program
     .command('score')
-    .description("re-score a benchmark's official output file with the ported official scorer")
+    .description(commandDescription('score'))
     .requiredOption('--benchmark <name>', `one of ${BENCHMARKS.join(', ')}`)
     .requiredOption('--input <file>', 'MathVista output_*.json | LogicVista *-accuracy-results.csv | MMMU-Pro output .jsonl')
     .option('--dataset <file>', 'LogicVista dataset.json (required for logicvista)')

@@ -12,7 +12,7 @@ import { isLevel, LEVELS, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
 import { defaultSftConfig, ensureSftCheckpoint, formatSftReport, SFT_STEPS } from '../sft/index.js';
 import { integerFlag } from './flags.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 interface SftOptions {
   readonly out?: string;
@@ -58,7 +58,7 @@ export const runSft = async (options: SftOptions): Promise<void> => {
 export const registerSft: RegisterCommand = (program: Command) => {
   program
     .command('sft')
-    .description('train (or reuse) the supervised warm start: the built-in model on reference solutions, evaluated per level on held-out problems')
+    .description(commandDescription('sft'))
     .option('--out <dir>', 'output directory (default: .rlflow-cache/sft/<config hash>)')
     .option('--steps <n>', 'optimizer steps', String(SFT_STEPS))
     .option('--seed <n>', 'seed of the initial weights and the training problems', '0')

@@ -23,7 +23,7 @@ import {
 } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
 import { integerFlag } from './flags.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 interface TasksOptions {
   readonly family: string;
@@ -94,7 +94,7 @@ export const runTasks = async (options: TasksOptions): Promise<string> => {
 export const registerTasks: RegisterCommand = (program: Command) => {
   program
     .command('tasks')
-    .description('write sample problems of the synthetic visual-reasoning suite: PNGs a person can read and a JSONL')
+    .description(commandDescription('tasks'))
     .requiredOption('--family <names>', `family or comma-separated families: ${FAMILIES.join(', ')}, or all`)
     .requiredOption('--level <levels>', 'difficulty level 1-5, or comma-separated levels')
     .option('--count <n>', 'number of problems', '8')

@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { PRESET_NAMES, readConfigSource, readResolvedConfig, resolveConfig, type TrainConfig } from '../config/index.js';
 import { UsageError } from '../main.js';
 import { runTraining } from '../pipeline/run.js';
-import type { RegisterCommand } from './index.js';
+import { commandDescription, type RegisterCommand } from './index.js';
 
 interface TrainFlags {
   readonly preset?: string;
@@ -50,7 +50,7 @@ const log = (line: string): void => {
 export const registerTrain: RegisterCommand = (program: Command) => {
   program
     .command('train')
-    .description('train the built-in vision-language policy with an RL algorithm preset or config file')
+    .description(commandDescription('train'))
     .option('-p, --preset <name>', `algorithm preset: ${PRESET_NAMES.join(', ')}`)
     .option('-c, --config <file>', 'configuration file (JSON or YAML; may name its base preset)')
     .option('--set <path=value>', 'override one config value, e.g. --set clip.epsHigh=0.3 (repeatable)', collect, [])
@@ -68,7 +68,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
 
   program
     .command('resume')
-    .description('continue a run from its latest complete checkpoint (exactly as if it had not stopped)')
+    .description(commandDescription('resume'))
     .argument('<dir>', 'the run directory')
     .action(async (dir: string) => {
       const config = await readResolvedConfig(resolve(dir));
