@@ -1,6 +1,93 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Every workspace package, by the name after `@rlflow/`. */
+const PACKAGES = ['core', 'advantage', 'clipping', 'curriculum', 'engine', 'policy', 'rollout', 'eval', 'trainer', 'tools'];
+
+/**
+ * The layering: the @rlflow packages each folder's source may import (and whether it may import
+ * TensorFlow.js); any other import fails the lint. Tests (`*.test.ts`) may import any library.
+ */
+const LAYERS = [
+  { dir: 'libs/core', may: [], tensorflow: false },
+  { dir: 'libs/advantage', may: ['core'], tensorflow: false },
+  { dir: 'libs/clipping', may: ['core'], tensorflow: true },
+  { dir: 'libs/curriculum', may: ['core'], tensorflow: false },
+  { dir: 'libs/engine', may: ['core', 'clipping'], tensorflow: true },
+  // The engine implementation uses clipping's plain forms (and, for now, its tensor gradient registrations).
+  { dir: 'libs/policy', may: ['core', 'engine', 'clipping'], tensorflow: true },
+  { dir: 'libs/rollout', may: ['core', 'engine'], tensorflow: false },
+  { dir: 'libs/eval', may: ['core'], tensorflow: false },
+  // The trainer reaches an engine implementation only through its engine registry (below).
+  { dir: 'apps/trainer', may: PACKAGES.filter((name) => name !== 'policy' && name !== 'trainer'), tensorflow: true },
+  { dir: 'tools', may: PACKAGES.filter((name) => name !== 'tools'), tensorflow: true },
+  { dir: 'docs', may: PACKAGES, tensorflow: true },
+];
+
+/**
+ * Files allowed more than their folder, each with the reason. Today's code that predates the
+ * engine contract is listed file by file, so no new file can add such an import.
+ */
+const EXCEPTIONS = [
+  { files: ['apps/trainer/src/engines.ts'], also: ['policy'], why: 'the engine registry, which loads the TensorFlow.js engine' },
+  {
+    files: ['libs/rollout/src/stream/group.ts', 'libs/rollout/src/stream/policy.ts', 'libs/rollout/src/stream/prompts.ts', 'libs/rollout/src/stream/testing/fake-policy.ts'],
+    also: ['policy'],
+    why: "the rollout's tokenizer and sampling types, still taken from @rlflow/policy until they come from @rlflow/engine (issue 14, deliverable 3)",
+  },
+  {
+    files: ['libs/eval/src/local/**'],
+    also: ['policy', 'rollout'],
+    why: 'local evaluation of a policy, which leaves libs/eval so that it stays engine-free (issue 14, deliverable 6)',
+  },
+  {
+    files: [
+      'apps/trainer/src/pipeline/loss.ts',
+      'apps/trainer/src/pipeline/run.ts',
+      'apps/trainer/src/pipeline/update.ts',
+      'apps/trainer/src/pipeline/evaluate.ts',
+      'apps/trainer/src/pipeline/checkpoint.ts',
+      'apps/trainer/src/pipeline/step.ts',
+      'apps/trainer/src/pipeline/testing/tiny-run.ts',
+      'apps/trainer/src/demo/demo.ts',
+      'apps/trainer/src/sft/*.ts',
+      'apps/trainer/src/commands/bench.ts',
+      'apps/trainer/src/commands/eval-local.ts',
+      'apps/trainer/src/commands/sft.ts',
+    ],
+    also: ['policy'],
+    why: 'trainer code still on the concrete TensorFlow.js policy, until it talks to the engine contract (issue 14, deliverable 3)',
+  },
+];
+
+const restrictedImports = (dir, may, tensorflow, why) => {
+  const forbidden = PACKAGES.filter((name) => !may.includes(name));
+  const allowed = may.length === 0 ? 'no @rlflow package' : may.map((name) => `@rlflow/${name}`).join(', ');
+  const patterns = [];
+  if (forbidden.length > 0) {
+    patterns.push({
+      group: forbidden.flatMap((name) => [`@rlflow/${name}`, `@rlflow/${name}/*`]),
+      message: `${dir} may import ${allowed}${why === undefined ? '' : ` (${why})`}: the layering in eslint.config.js.`,
+    });
+  }
+  if (!tensorflow) patterns.push({ group: ['@tensorflow/*'], message: `${dir} is pure and imports no TensorFlow.js: the layering in eslint.config.js.` });
+  return ['error', { patterns }];
+};
+
+const tests = ['**/*.test.ts'];
+
+const layering = [
+  ...LAYERS.map(({ dir, may, tensorflow }) => ({
+    files: [`${dir}/**/*.ts`],
+    ignores: [...tests, ...EXCEPTIONS.flatMap((exception) => exception.files)],
+    rules: { 'no-restricted-imports': restrictedImports(dir, may, tensorflow) },
+  })),
+  ...EXCEPTIONS.flatMap(({ files, also, why }) => {
+    const layer = LAYERS.find(({ dir }) => files.every((file) => file.startsWith(`${dir}/`)));
+    return [{ files, ignores: tests, rules: { 'no-restricted-imports': restrictedImports(layer.dir, [...layer.may, ...also], layer.tensorflow, why) } }];
+  }),
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'runs/**', '.nx/**', '**/*.js', '!eslint.config.js', '**/.scratch/**', '**/*.tmp.mts', '.rlflow-cache/**'] },
   js.configs.recommended,
@@ -12,4 +99,5 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  ...layering,
 );
