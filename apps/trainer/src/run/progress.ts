@@ -1,38 +1,19 @@
 /**
- * Training progress on stdout: on a terminal, a cli-progress bar with the ETA and the key
- * metrics of the last step (reward, accuracy, reuse K, kept/rejected groups, step time); when
- * stdout is not a terminal (a log file, CI), one plain line every `plainEvery` steps and at the
- * last step.
+ * Training progress (the reporter in progress/): the ETA and the key metrics of the last step —
+ * reward, accuracy, reuse K, kept/rejected groups, step time.
  */
-import cliProgress from 'cli-progress';
 import type { MetricRow } from '../metrics/columns.js';
 import { formatDuration, formatMetricValue } from '../metrics/summary.js';
+import { createProgressReporter, type Progress as ProgressOf, type ProgressOptions as ReporterOptions, type ProgressSpec } from '../progress/index.js';
 
+export { isTerminal, type ProgressStream } from '../progress/index.js';
 
-export interface ProgressStream {
-  write(text: string): unknown;
-  readonly isTTY?: boolean;
-}
-
-/** A stream that says it is a terminal is one of Node's TTY write streams, which the bar draws on. */
-export const isTerminal = (stream: ProgressStream): stream is NodeJS.WriteStream => stream.isTTY === true;
-
-export interface ProgressOptions {
-  readonly totalSteps: number;
+export interface ProgressOptions extends ReporterOptions {
   /** Steps already done (the resumed checkpoint's step; 0 for a fresh run). */
   readonly startStep: number;
-  readonly stream?: ProgressStream;
-  /** In plain mode, print every this many steps (default 10). */
-  readonly plainEvery?: number;
-  /** Milliseconds clock for the plain-mode ETA (default Date.now). */
-  readonly now?: () => number;
 }
 
-export interface Progress {
-  /** Reports the row of a finished step. */
-  readonly update: (row: MetricRow) => void;
-  readonly stop: () => void;
-}
+export type Progress = ProgressOf<MetricRow>;
 
 const show = (value: MetricRow[string]): string => (typeof value === 'number' ? formatMetricValue(value) : value === undefined || value === null ? '–' : String(value));
 
@@ -62,29 +43,11 @@ export const formatProgressLine = ({ row, totalSteps, stepsDone, elapsedSeconds 
   return `step ${row.step}/${totalSteps} (${percent}%) | eta ${eta} | reward ${f.reward} | acc ${f.acc} | K ${f.k} | kept ${f.kept} rejected ${f.rejected} | ${f.stepTime}/step`;
 };
 
-const BAR_FORMAT = '{bar} {value}/{total} | ETA {eta_formatted} | reward {reward} | acc {acc} | K {k} | kept {kept} rej {rejected} | {stepTime}/step';
-
-export const createProgress = (options: ProgressOptions): Progress => {
-  const stream = options.stream ?? process.stdout;
-  const now = options.now ?? Date.now;
-  const plainEvery = options.plainEvery ?? 10;
-  if (isTerminal(stream)) {
-    const bar = new cliProgress.SingleBar({ stream, format: BAR_FORMAT, etaBuffer: 20, hideCursor: true, barsize: 24 });
-    bar.start(options.totalSteps, options.startStep, progressFields({ step: options.startStep }));
-    return {
-      update: (row) => bar.update(row.step, progressFields(row)),
-      stop: () => bar.stop(),
-    };
-  }
-  const started = now();
-  let stepsDone = 0;
-  return {
-    update: (row) => {
-      stepsDone++;
-      if (row.step % plainEvery === 0 || row.step === options.totalSteps) {
-        stream.write(`${formatProgressLine({ row, totalSteps: options.totalSteps, stepsDone, elapsedSeconds: (now() - started) / 1000 })}\n`);
-      }
-    },
-    stop: () => undefined,
-  };
+const TRAINING: ProgressSpec<MetricRow> = {
+  step: (row) => row.step,
+  barFormat: '{bar} {value}/{total} | ETA {eta_formatted} | reward {reward} | acc {acc} | K {k} | kept {kept} rej {rejected} | {stepTime}/step',
+  barFields: (row) => progressFields(row ?? { step: 0 }),
+  plainLine: (row, timing) => formatProgressLine({ row, ...timing }),
 };
+
+export const createProgress = (options: ProgressOptions): Progress => createProgressReporter(TRAINING, options);

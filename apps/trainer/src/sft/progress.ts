@@ -1,18 +1,12 @@
 /**
- * SFT progress: on a terminal a cli-progress bar (step, ETA, loss, step time); otherwise one
- * plain line every `plainEvery` steps and at the last step:
+ * SFT progress (the reporter in progress/): step, ETA, loss and step time; plain lines read
  * `sft step 50/150 (33%) | loss 0.614 | 0.57s/step | eta 57.0s`.
  */
-import cliProgress from 'cli-progress';
 import { formatDuration } from '../metrics/index.js';
-import { isTerminal, type ProgressStream } from '../run/index.js';
+import { createProgressReporter, type Progress, type ProgressSpec, type ProgressStream } from '../progress/index.js';
 import type { SftStep } from './train.js';
 
-
-export interface SftProgress {
-  readonly update: (step: SftStep) => void;
-  readonly stop: () => void;
-}
+export type SftProgress = Progress<SftStep>;
 
 export interface SftProgressOptions {
   readonly totalSteps: number;
@@ -26,29 +20,12 @@ export const formatSftLine = (step: SftStep, totalSteps: number, elapsedSeconds:
   return `sft step ${step.step}/${totalSteps} (${Math.floor((100 * step.step) / totalSteps)}%) | loss ${step.loss.toFixed(3)} | ${step.seconds.toFixed(2)}s/step | eta ${formatDuration(perStep * (totalSteps - step.step))}`;
 };
 
-export const createSftProgress = (options: SftProgressOptions): SftProgress => {
-  const { totalSteps, stream } = options;
-  if (isTerminal(stream)) {
-    const bar = new cliProgress.SingleBar({
-      stream,
-      format: 'sft {bar} {value}/{total} | ETA {eta_formatted} | loss {loss} | {stepTime}/step',
-      etaBuffer: 20,
-      hideCursor: true,
-      barsize: 24,
-    });
-    bar.start(totalSteps, 0, { loss: '–', stepTime: '–' });
-    return {
-      update: (step) => bar.update(step.step, { loss: step.loss.toFixed(3), stepTime: `${step.seconds.toFixed(2)}s` }),
-      stop: () => bar.stop(),
-    };
-  }
-  const every = options.plainEvery ?? 10;
-  let elapsed = 0;
-  return {
-    update: (step) => {
-      elapsed += step.seconds;
-      if (step.step % every === 0 || step.step === totalSteps) stream.write(`${formatSftLine(step, totalSteps, elapsed)}\n`);
-    },
-    stop: () => undefined,
-  };
+const SFT: ProgressSpec<SftStep> = {
+  step: (step) => step.step,
+  barFormat: 'sft {bar} {value}/{total} | ETA {eta_formatted} | loss {loss} | {stepTime}/step',
+  barFields: (step) => (step === null ? { loss: '–', stepTime: '–' } : { loss: step.loss.toFixed(3), stepTime: `${step.seconds.toFixed(2)}s` }),
+  plainLine: (step, { totalSteps, elapsedSeconds }) => formatSftLine(step, totalSteps, elapsedSeconds),
+  seconds: (step) => step.seconds,
 };
+
+export const createSftProgress = (options: SftProgressOptions): SftProgress => createProgressReporter(SFT, options);
