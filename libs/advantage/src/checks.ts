@@ -9,7 +9,6 @@ import {
   allBinary,
   allFinite,
   allNonNegativeIntegers,
-  inRange,
   nonEmpty,
   sameLength,
   type Check,
@@ -48,13 +47,6 @@ export const tokenLengths = (stage: string, lengths: ArrayLike<number>, refField
   sameLength(stage, 'lengths', lengths, refField, n),
   allNonNegativeIntegers(stage, 'lengths', lengths),
 ];
-
-/** A scalar parameter that must be an integer inside the range. */
-export const integerParam =
-  (stage: string, field: string, x: number, range: { readonly min?: number; readonly max?: number }): Check =>
-  () =>
-    inRange(stage, field, x, range)() ??
-    (Number.isInteger(x) ? undefined : new StageError(stage, field, null, 'not-integer', `is ${x}, expected an integer`));
 
 /** The computed values, or a StageError naming the first that overflowed to a non-finite number. */
 export const finiteOutput = <A extends ArrayLike<number>>(stage: string, field: string, out: A): E.Either<StageError, A> => {

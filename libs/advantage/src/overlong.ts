@@ -10,8 +10,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { StageError, allNonNegativeIntegers, guarded, inRange, nonEmpty, type Batch, type Stage } from '@rlflow/core';
-import { finiteOutput, finiteSequenceField, integerParam } from './checks.js';
+import { StageError, allNonNegativeIntegers, guarded, inRange, integerInRange, nonEmpty, type Batch, type Stage } from '@rlflow/core';
+import { finiteOutput, finiteSequenceField } from './checks.js';
 
 const STAGE = 'dapo.overlong';
 
@@ -26,8 +26,8 @@ export const overlong =
   ({ lengths }) =>
     guarded(
       [
-        integerParam(STAGE, 'maxLen', maxLen, { min: 1 }),
-        integerParam(STAGE, 'bufferLen', bufferLen, { min: 1, max: maxLen }),
+        integerInRange(STAGE, 'maxLen', maxLen, { min: 1 }),
+        integerInRange(STAGE, 'bufferLen', bufferLen, { min: 1, max: maxLen }),
         inRange(STAGE, 'penaltyFactor', penaltyFactor, { min: 0 }),
         nonEmpty(STAGE, 'lengths', lengths),
         allNonNegativeIntegers(STAGE, 'lengths', lengths),

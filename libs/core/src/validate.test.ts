@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import { allBinary, allFinite, allNonNegativeIntegers, guarded, inRange, matrixBinary, matrixFinite, nonEmpty, sameLength, sameShape } from './validate.js';
+import { allBinary, allFinite, allNonNegativeIntegers, guarded, inRange, integerInRange, matrixBinary, matrixFinite, nonEmpty, sameLength, sameShape } from './validate.js';
 import { StageError } from './errors.js';
 import { fromRows, matrix } from './matrix.js';
 
@@ -41,5 +41,21 @@ describe('validation checks', () => {
 
   it('rejects ragged rows by index', () => {
     expect(leftOf(fromRows('s', 'logp', [[1, 2], [3]]))).toMatchObject({ field: 'logp', index: 1, kind: 'length-mismatch' });
+  });
+});
+
+describe('integerInRange', () => {
+  const check = (x: number, range?: { min?: number; max?: number }) => integerInRange('s', 'n', x, range)();
+
+  it('passes safe integers inside the range', () => {
+    expect([check(1, { min: 1 }), check(5, { min: 0, max: 5 }), check(-3, { max: 0 }), check(7)]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('names a value outside the range or not finite as out-of-range, a fraction inside it as not-integer', () => {
+    expect(check(0, { min: 1 })).toEqual(new StageError('s', 'n', null, 'out-of-range', 'is 0, expected an integer ≥ 1'));
+    expect(check(6, { min: 0, max: 5 })).toEqual(new StageError('s', 'n', null, 'out-of-range', 'is 6, expected an integer in [0, 5]'));
+    expect(check(Number.NaN, { max: 9 })).toEqual(new StageError('s', 'n', null, 'out-of-range', 'is NaN, expected an integer ≤ 9'));
+    expect(check(1.5, { min: 1 })).toEqual(new StageError('s', 'n', null, 'not-integer', 'is 1.5, expected an integer ≥ 1'));
+    expect(check(2 ** 53)?.kind).toBe('not-integer');
   });
 });

@@ -83,6 +83,23 @@ export const inRange =
     return undefined;
   };
 
+/** What an integer in `range` reads as: `an integer ≥ 1`, `an integer in [0, 5]`, `an integer ≤ 9`, `an integer`. */
+export const describeIntegerRange = ({ min, max }: { readonly min?: number; readonly max?: number }): string =>
+  min !== undefined && max !== undefined ? `an integer in [${min}, ${max}]` : min !== undefined ? `an integer ≥ ${min}` : max !== undefined ? `an integer ≤ ${max}` : 'an integer';
+
+/**
+ * A scalar parameter that must be a (safe) integer inside [min, max] (either bound optional): a
+ * value outside the range or not finite is `out-of-range`, one inside it but fractional `not-integer`.
+ */
+export const integerInRange =
+  (stage: string, field: string, x: number, range: { readonly min?: number; readonly max?: number } = {}): Check =>
+  () => {
+    const { min, max } = range;
+    const inside = Number.isFinite(x) && (min === undefined || x >= min) && (max === undefined || x <= max);
+    if (inside && Number.isSafeInteger(x)) return undefined;
+    return new StageError(stage, field, null, inside ? 'not-integer' : 'out-of-range', `is ${x}, expected ${describeIntegerRange(range)}`);
+  };
+
 export const matrixFinite =
   (stage: string, field: string, m: Matrix): Check =>
   () => {
