@@ -39,7 +39,10 @@ describe('the layering lint', () => {
   it('lets the trainer reach the engine implementation only through its engine registry', async () => {
     const code = "import { createTfjsEngine } from '@rlflow/policy';\nvoid createTfjsEngine;";
     expect(await layeringErrors('apps/trainer/src/pipeline/layering-probe.ts', code)).toHaveLength(1);
+    expect(await layeringErrors('apps/trainer/src/pipeline/layering-probe.ts', "import type { Policy } from '@rlflow/policy';\nexport type P = Policy;")).toHaveLength(1);
+    expect(await layeringErrors('apps/trainer/src/pipeline/layering-probe.ts', "import * as policy from '@rlflow/policy';\nvoid policy;")).not.toEqual([]);
     expect(await layeringErrors('apps/trainer/src/engines.ts', code)).toEqual([]);
+    expect(await layeringErrors('apps/trainer/src/config/layering-probe.ts', "import { tokenizer, BACKEND_NAMES } from '@rlflow/policy';\nvoid [tokenizer, BACKEND_NAMES];")).toEqual([]);
     expect(await layeringErrors('apps/trainer/src/pipeline/layering-probe.ts', "import { estimateAdvantages } from '@rlflow/advantage';\nvoid estimateAdvantages;")).toEqual([]);
   });
 
