@@ -16,7 +16,8 @@
  * least one (and by half with the default backoff) under high drift until K_min, and depends only
  * on its inputs.
  */
-import { StageError, guarded, inRange, integerInRange, type Check, type Stage } from '@rlflow/core';
+import { StageError, guarded, inRange, type Check, type Stage } from '@rlflow/core';
+import { integerIn } from './checks.js';
 import { reuseBoundsChecks } from './reuse.js';
 
 const STAGE = 'curriculum.adaptive';
@@ -73,7 +74,7 @@ export const adaptReuse =
     guarded(
       [
         ...adaptiveReuseChecks(params),
-        integerInRange(STAGE, 'reuse', reuse, { min: 1 }),
+        integerIn(STAGE, 'reuse', reuse, { min: 1 }),
         inRange(STAGE, 'approxKl', drift.approxKl, {}),
         inRange(STAGE, 'clipFrac', drift.clipFrac, { min: 0, max: 1 }),
       ],

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, decodeWith, type DecodeError } from '@rlflow/core';
+import { decodeWith, type DecodeError } from '@rlflow/core';
 import type { CurriculumState } from './state.js';
 
 const numberWhere = (name: string, holds: (x: number) => boolean): t.Type<number, number, unknown> =>
@@ -17,12 +17,12 @@ const numberWhere = (name: string, holds: (x: number) => boolean): t.Type<number
     t.identity,
   );
 
-const Count = NonNegativeInt;
+const Count = numberWhere('NonNegativeInteger', (x) => Number.isInteger(x) && x >= 0);
 const Probability = numberWhere('Probability', (x) => x >= 0 && x <= 1);
 
 export const CurriculumStateJson = t.type({
   step: Count,
-  reuse: PositiveInt,
+  reuse: numberWhere('PositiveInteger', (x) => Number.isInteger(x) && x >= 1),
   phase: t.keyof({ explore: null, exploit: null }),
   prompts: t.array(t.tuple([t.string, t.type({ passRates: t.array(Probability), seen: Count, lastStep: Count })])),
   gate: t.type({ kept: Count, rejected: Count, lastKeepRate: t.union([Probability, t.null]) }),

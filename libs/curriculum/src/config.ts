@@ -7,8 +7,9 @@
  * pool has run out of informative prompts, so sampling should widen again). A step that gated
  * no group leaves the phase as it was.
  */
-import { inRange, integerInRange, type Check } from '@rlflow/core';
+import { inRange, type Check } from '@rlflow/core';
 import type { AdaptiveReuseParams } from './adaptive-reuse.js';
+import { integerIn } from './checks.js';
 import type { ReuseScheduleParams } from './reuse.js';
 
 export type ReuseConfig = ReuseScheduleParams | AdaptiveReuseParams;
@@ -32,7 +33,7 @@ export const defaultCurriculumConfig: CurriculumConfig = {
 
 /** Checks on the fields the reducer reads directly (the reuse schedules check their own). */
 export const curriculumConfigChecks = (stage: string, config: CurriculumConfig): Check[] => [
-  integerInRange(stage, 'historyWindow', config.historyWindow, { min: 1 }),
-  integerInRange(stage, 'exploreSteps', config.exploreSteps, { min: 0 }),
+  integerIn(stage, 'historyWindow', config.historyWindow, { min: 1 }),
+  integerIn(stage, 'exploreSteps', config.exploreSteps, { min: 0 }),
   inRange(stage, 'minKeepRate', config.minKeepRate, { min: 0, max: 1 }),
 ];

@@ -9,7 +9,8 @@
  * is not set each group uses its own size minus one.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { StageError, guarded, inRange, integerInRange, nonEmpty, type Check, type Stage } from '@rlflow/core';
+import { StageError, guarded, inRange, nonEmpty, type Check, type Stage } from '@rlflow/core';
+import { integerIn } from './checks.js';
 
 const STAGE = 'curriculum.gate';
 export const GATE_TAU = 0.5;
@@ -32,7 +33,7 @@ export const passesGate =
 
 const groupsChecks = (tau: number, nMax: number | undefined, rewardsByGroup: ReadonlyArray<ArrayLike<number>>): Check[] => [
   inRange(STAGE, 'tau', tau, {}),
-  ...(nMax === undefined ? [] : [integerInRange(STAGE, 'nMax', nMax, { min: 0 })]),
+  ...(nMax === undefined ? [] : [integerIn(STAGE, 'nMax', nMax, { min: 0 })]),
   nonEmpty(STAGE, 'rewardsByGroup', rewardsByGroup),
   () => {
     for (let g = 0; g < rewardsByGroup.length; g++) {

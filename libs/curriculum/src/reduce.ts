@@ -15,8 +15,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { StageError, inRange, integerInRange, validate, type Check, type StepSummary } from '@rlflow/core';
+import { StageError, inRange, validate, type Check, type StepSummary } from '@rlflow/core';
 import { adaptReuse } from './adaptive-reuse.js';
+import { integerIn } from './checks.js';
 import { curriculumConfigChecks, type CurriculumConfig } from './config.js';
 import { reuseSchedule } from './reuse.js';
 import type { CurriculumPhase, CurriculumState, PromptRecord } from './state.js';
@@ -24,7 +25,7 @@ import type { CurriculumPhase, CurriculumState, PromptRecord } from './state.js'
 const STAGE = 'curriculum.reduce';
 
 const summaryChecks = (state: CurriculumState, summary: StepSummary): Check[] => [
-  integerInRange(STAGE, 'step', summary.step, { min: 0 }),
+  integerIn(STAGE, 'step', summary.step, { min: 0 }),
   () =>
     summary.step === state.step
       ? undefined
@@ -41,8 +42,8 @@ const summaryChecks = (state: CurriculumState, summary: StepSummary): Check[] =>
     }
     return undefined;
   },
-  integerInRange(STAGE, 'keptGroups', summary.keptGroups, { min: 0 }),
-  integerInRange(STAGE, 'rejectedGroups', summary.rejectedGroups, { min: 0 }),
+  integerIn(STAGE, 'keptGroups', summary.keptGroups, { min: 0 }),
+  integerIn(STAGE, 'rejectedGroups', summary.rejectedGroups, { min: 0 }),
   () =>
     summary.keptGroups + summary.rejectedGroups === summary.groupPassRates.length
       ? undefined

@@ -9,8 +9,8 @@
  * K = 1 with one mini-batch is exactly on-policy. K stays in [K_min, K_max] and, for every
  * schedule, never decreases in t.
  */
-import { StageError, guarded, inRange, integerInRange, type Check, type Stage } from '@rlflow/core';
-import { oneOf } from './checks.js';
+import { StageError, guarded, inRange, type Check, type Stage } from '@rlflow/core';
+import { integerIn, oneOf } from './checks.js';
 
 const STAGE = 'curriculum.reuse';
 
@@ -34,8 +34,8 @@ export type ReuseSchedule = Stage<number, number>;
 
 /** The checks on the bounds shared with the adaptive schedule. */
 export const reuseBoundsChecks = (stage: string, kMin: number, kMax: number): Check[] => [
-  integerInRange(stage, 'kMin', kMin, { min: 1 }),
-  integerInRange(stage, 'kMax', kMax, { min: kMin }),
+  integerIn(stage, 'kMin', kMin, { min: 1 }),
+  integerIn(stage, 'kMax', kMax, { min: kMin }),
 ];
 
 const shape = (schedule: ReuseScheduleName, p: number, warmupFrac: number): number => {
@@ -58,7 +58,7 @@ export const reuseSchedule =
       [
         oneOf(STAGE, 'schedule', schedule, reuseScheduleNames),
         ...reuseBoundsChecks(STAGE, kMin, kMax),
-        integerInRange(STAGE, 'totalSteps', totalSteps, { min: 0 }),
+        integerIn(STAGE, 'totalSteps', totalSteps, { min: 0 }),
         inRange(STAGE, 'warmupFrac', warmupFrac, { min: 0, max: 1 }),
         () =>
           Number.isInteger(t) && t >= 0

@@ -10,10 +10,11 @@
  * of the filtered sampling distribution come along as `samplerLogp`.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { integerInRange, matrix, StageError, validate, type Matrix } from '@rlflow/core';
+import { matrix, StageError, validate, type Matrix } from '@rlflow/core';
 import { tokenizer, type Generation, type SamplingParams } from '@rlflow/policy';
 import { DEFAULT_REWARD, scoreGroup, type RewardConfig } from '../reward/score.js';
 import type { PromptItem } from '../suite/problem.js';
+import { integerAtLeast } from './checks.js';
 import type { RolloutPolicy } from './policy.js';
 import { encodePrompt, promptInput } from './prompts.js';
 
@@ -54,7 +55,7 @@ export interface RoundOptions {
 
 const STAGE = 'rollout.round';
 
-export const roundChecks = (options: RoundOptions) => [integerInRange(STAGE, 'groupSize', options.groupSize, { min: 1 })];
+export const roundChecks = (options: RoundOptions) => [integerAtLeast(STAGE, 'groupSize', options.groupSize, 1)];
 
 const sequence = <A>(items: ReadonlyArray<E.Either<StageError, A>>): E.Either<StageError, A[]> => {
   const out: A[] = [];

@@ -4,8 +4,9 @@
  * `deriveSeed(seed, "round/r")`, so a fresh source and the same seed give the same rounds.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { deriveSeed, integerInRange, validate, type StageError } from '@rlflow/core';
+import { deriveSeed, validate, type StageError } from '@rlflow/core';
 import type { PromptItem } from '../suite/problem.js';
+import { integerAtLeast } from './checks.js';
 import { rolloutRound, type RolloutGroup, type RoundOptions } from './group.js';
 import { takePrompts } from './prompts.js';
 
@@ -23,5 +24,5 @@ export const pullRound =
   <P extends PromptItem>(options: PullOptions<P>) =>
   (count: number, round: number): E.Either<StageError, RolloutGroup<P>[]> =>
     E.flatMap(() => rolloutRound(options)(takePrompts(options.source, count), round, roundSeed(options.seed, round)))(
-      validate(integerInRange('rollout.pull', 'count', count, { min: 1 })),
+      validate(integerAtLeast('rollout.pull', 'count', count, 1)),
     );

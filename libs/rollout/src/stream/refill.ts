@@ -7,8 +7,9 @@
  * batch.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { integerInRange, validate, type StageError } from '@rlflow/core';
+import { validate, type StageError } from '@rlflow/core';
 import type { PromptItem } from '../suite/problem.js';
+import { integerAtLeast } from './checks.js';
 import type { RolloutGroup } from './group.js';
 import { pullRound, type PullOptions } from './pull.js';
 
@@ -52,9 +53,9 @@ export interface RolloutBatch<P extends PromptItem = PromptItem> {
 const STAGE = 'rollout.batch';
 
 export const batchChecks = <P extends PromptItem>(options: BatchOptions<P>) => [
-  integerInRange(STAGE, 'promptsPerStep', options.promptsPerStep, { min: 1 }),
-  integerInRange(STAGE, 'maxAttempts', options.maxAttempts, { min: 1 }),
-  integerInRange(STAGE, 'groupSize', options.groupSize, { min: 1 }),
+  integerAtLeast(STAGE, 'promptsPerStep', options.promptsPerStep, 1),
+  integerAtLeast(STAGE, 'maxAttempts', options.maxAttempts, 1),
+  integerAtLeast(STAGE, 'groupSize', options.groupSize, 1),
 ];
 
 const meanOf = (values: ArrayLike<number>): number => Array.from(values).reduce((a, c) => a + c, 0) / Math.max(values.length, 1);
