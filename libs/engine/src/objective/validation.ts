@@ -86,6 +86,12 @@ export const requiredInputs = (config: ObjectiveConfig) => ({
 });
 
 const REQUIRED_WHEN = {
+  logp: 'always',
+  oldLogp: 'always',
+  mask: 'always',
+  advantages: 'always',
+  epsLow: 'always',
+  epsHigh: 'always',
   refLogp: 'kl.coef > 0',
   klWeights: 'kl.coef > 0 and kl.sequenceWeights',
   maskedLogp: 'papo is on',
@@ -95,7 +101,9 @@ const REQUIRED_WHEN = {
 const present =
   (field: keyof typeof REQUIRED_WHEN, value: unknown): Check =>
   () =>
-    value !== undefined && value !== null ? undefined : new StageError(stage, field, null, 'invalid', `is missing; it is required when ${REQUIRED_WHEN[field]}`);
+    value !== undefined && value !== null
+      ? undefined
+      : new StageError(stage, field, null, 'invalid', REQUIRED_WHEN[field] === 'always' ? 'is missing' : `is missing; it is required when ${REQUIRED_WHEN[field]}`);
 
 /** A matrix whose data holds exactly rows × cols values. */
 const wellFormed =
@@ -127,10 +135,10 @@ const nonNegative =
   };
 
 /**
- * The input's checks for a config: the fields its terms need are present; every matrix given is
- * [B, T] like the mask and `advantages`, `klWeights` have B entries; then the mask is 0/1, every
- * value is finite, the clip bounds lie in their ranges and the KL weights are ≥ 0. Optional
- * fields that are given are checked even when no term reads them.
+ * The input's checks for a config: the fields its terms need are present; every matrix given
+ * (the mask too) is [B, T] like `logp`, and `advantages`, `klWeights` have B entries; then the
+ * mask is 0/1, every value is finite, the clip bounds lie in their ranges and the KL weights
+ * are ≥ 0. Optional fields that are given are checked even when no term reads them.
  */
 export const inputChecks = (config: ObjectiveConfig, input: ObjectiveInput): Check[] => {
   const need = requiredInputs(config);
@@ -146,19 +154,26 @@ export const inputChecks = (config: ObjectiveConfig, input: ObjectiveInput): Che
   ];
   const given = tokenFields.filter((entry): entry is readonly [string, Matrix] => entry[1] !== undefined && entry[1] !== null);
   return [
+    present('logp', input.logp),
+    present('oldLogp', input.oldLogp),
+    present('mask', input.mask),
+    present('advantages', input.advantages),
+    present('epsLow', input.epsLow),
+    present('epsHigh', input.epsHigh),
     present('refLogp', need.refLogp ? input.refLogp : 0),
     present('klWeights', need.klWeights ? input.klWeights : 0),
     present('maskedLogp', need.maskedLogp ? input.maskedLogp : 0),
     present('entropy', need.entropy ? input.entropy : 0),
-    wellFormed('mask', mask),
     ...given.map(([name, m]) => wellFormed(name, m)),
-    ...given.map(([name, m]) => sameShape(stage, name, m, 'mask', mask)),
-    sameLength(stage, 'advantages', input.advantages, 'the rows of mask', mask.rows),
-    ...(input.klWeights === undefined ? [] : [sameLength(stage, 'klWeights', input.klWeights, 'the rows of mask', mask.rows)]),
+    wellFormed('mask', mask),
+    ...given.filter(([name]) => name !== 'logp').map(([name, m]) => sameShape(stage, name, m, 'logp', input.logp)),
+    sameShape(stage, 'mask', mask, 'logp', input.logp),
+    () => sameLength(stage, 'advantages', input.advantages, 'the rows of logp', input.logp.rows)(),
+    ...(input.klWeights == null ? [] : [() => sameLength(stage, 'klWeights', input.klWeights!, 'the rows of logp', input.logp.rows)()]),
     matrixBinary(stage, 'mask', mask),
     ...given.filter(([name]) => name !== 'epsLow' && name !== 'epsHigh').map(([name, m]) => matrixFinite(stage, name, m)),
     allFinite(stage, 'advantages', input.advantages),
-    ...(input.klWeights === undefined ? [] : [allFinite(stage, 'klWeights', input.klWeights), nonNegative('klWeights', input.klWeights)]),
+    ...(input.klWeights == null ? [] : [allFinite(stage, 'klWeights', input.klWeights), nonNegative('klWeights', input.klWeights)]),
     typeof input.epsLow === 'number' ? inRange(stage, 'epsLow', input.epsLow, EPS_LOW_RANGE) : matrixInRange('epsLow', input.epsLow, EPS_LOW_RANGE),
     typeof input.epsHigh === 'number' ? inRange(stage, 'epsHigh', input.epsHigh, EPS_HIGH_RANGE) : matrixInRange('epsHigh', input.epsHigh, EPS_HIGH_RANGE),
   ];
