@@ -15,9 +15,10 @@
  *
  * (w = ∂agg/∂loss, zero outside the mask) and the metrics. The terms are @rlflow/clipping's plain
  * forms (`policyLosses[name].plain`, `klLoss`, `papo`) and `entropyBonus`; nothing here restates
- * their formulas. The engine backpropagates Σ ∂L/∂logp · logp (+ Σ ∂L/∂H · H): the gradient-by-
- * log-prob contract of §11. Since the weights are those of the whole mini-batch, that sum is
- * additive over rows and the engine may split the rows into micro-batches as it likes.
+ * their formulas. The engine backpropagates Σ ∂L/∂logp · logp + Σ ∂L/∂H · H over the full view
+ * and Σ ∂L/∂maskedLogp · maskedLogp over the masked view (one `WeightedTerm` each): the
+ * gradient-by-log-prob contract of §11. Since the weights are those of the whole mini-batch,
+ * those sums are additive over rows and the engine may split the rows into micro-batches.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
