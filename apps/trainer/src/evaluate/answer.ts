@@ -11,7 +11,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, StageError, type Check, validate } from '@rlflow/core';
-import type { SampleRequest, Samples, SamplingParams } from '@rlflow/engine';
+import type { PromptInput, SampleRequest, Samples, SamplingParams } from '@rlflow/engine';
 import { tokenizer } from '@rlflow/policy';
 import { DEFAULT_REWARD, encodePrompt, promptInput, scoreGroup, type PromptItem, type RewardConfig } from '@rlflow/rollout';
 import type { SamplingEngine } from './engine.js';
@@ -106,7 +106,7 @@ export const planAnswers = <P extends PromptItem>(
   const batches: AnswerBatch<P>[] = [];
   for (let start = 0, batch = 0; start < items.length; start += perBatch, batch++) {
     const slice = items.slice(start, start + perBatch);
-    const prompts = [];
+    const prompts: PromptInput[] = [];
     for (const [i, item] of slice.entries()) {
       const encoded = encodePrompt(STAGE)(item, start + i);
       if (E.isLeft(encoded)) return encoded;
