@@ -3,14 +3,16 @@
  * [--samples K --temperature T --top-p P] [--json]`: evaluates an rlflow checkpoint (an SFT warm
  * start, a training checkpoint or a policy directory) on the held-out split of the built-in suite
  * (accuracy per level and family; greedy, or avg@K over K sampled answers per problem) or, with
- * --data, greedily on a JSONL/Parquet dataset in the loaders' layout.
+ * --data, greedily on a JSONL/Parquet dataset in the loaders' layout. The evaluation talks to the
+ * engine contract's `sample` (evaluate/); the checkpoint's policy is seen through it by the
+ * transitional `policySamplingEngine` until the TF.js engine (`--engine tfjs`) loads checkpoints.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, type Decoding } from '@rlflow/eval';
 import { initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
 import { FAMILIES, isLevel, type Level } from '@rlflow/rollout';
+import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, policySamplingEngine, type Decoding } from '../evaluate/index.js';
 import { UsageError } from '../main.js';
 import { integerFlag, numberFlag } from './flags.js';
 import type { RegisterCommand } from './index.js';
@@ -64,12 +66,13 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
       if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected auto, wasm, cpu, tensorflow or tensorflow-gpu`);
       await initBackend(flags.backend);
       const policy = await loadPolicy(flags.checkpoint);
+      const engine = policySamplingEngine(policy);
       const seed = positive('seed', flags.seed);
       const decoding = decodingOf(flags);
       try {
         if (flags.data !== undefined) {
           if (decoding.samples > 1) throw new UsageError('--samples applies to the built-in suite; a --data evaluation is greedy');
-          const result = await evaluateDatasetFile({ policy, path: flags.data, seed, maxNewTokens: policy.config.maxResponseTokens });
+          const result = await evaluateDatasetFile({ engine, path: flags.data, seed, maxNewTokens: engine.info.maxResponseTokens });
           if (E.isLeft(result)) throw result.left;
           const { overall, skipped, issues } = result.right;
           process.stdout.write(
@@ -79,13 +82,13 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
           );
           return;
         }
-        const evaluation = evaluateOnSuite({
-          policy,
+        const evaluation = await evaluateOnSuite({
+          engine,
           families: FAMILIES,
           levels: levels as Level[],
           problemsPerCell: positive('problems', flags.problems),
           seed,
-          maxNewTokens: policy.config.maxResponseTokens,
+          maxNewTokens: engine.info.maxResponseTokens,
           decoding,
         });
         if (E.isLeft(evaluation)) throw evaluation.left;

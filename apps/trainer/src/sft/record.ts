@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { decodeWith, readJson, type DecodeError } from '@rlflow/core';
-import type { SuiteEvaluation } from '@rlflow/eval';
+import type { SuiteEvaluation } from '../evaluate/index.js';
 import { FAMILIES, LEVELS, type Family, type Level } from '@rlflow/rollout';
 import { SFT_FORMAT, SftConfigCodec } from './config.js';
 

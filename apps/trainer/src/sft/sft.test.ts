@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrap } from '@rlflow/core';
-import { evaluateOnSuite } from '@rlflow/eval';
+import { evaluateOnSuiteWithPolicy as evaluateOnSuite } from '../evaluate/index.js';
 import { createPolicy, initBackend, tinyPolicyConfig, tokenizer } from '@rlflow/policy';
 import { main } from '../main.js';
 import { canonicalJson, defaultSftConfig, sftConfigHash, type SftConfig } from './config.js';

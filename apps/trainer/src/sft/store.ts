@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { DecodeError, decodeWith, writeDirAtomic, writeFileAtomic, type StageError } from '@rlflow/core';
-import { evaluateOnSuite } from '@rlflow/eval';
+import { evaluateOnSuiteWithPolicy as evaluateOnSuite } from '../evaluate/index.js';
 import { readPolicyCheckpoint, readPolicyManifest, writePolicyCheckpoint, type Policy } from '@rlflow/policy';
 import type { ProgressStream } from '../run/index.js';
 import { canonicalJson, defaultSftConfig, SFT_FORMAT, sftConfigHash, SftConfigCodec, type SftConfig } from './config.js';

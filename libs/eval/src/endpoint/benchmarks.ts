@@ -117,10 +117,8 @@ export const loadBenchmark = async (options: LoadOptions): Promise<E.Either<stri
     case 'logicvista': {
       const loaded = await loadLogicVistaDataset(options.dataPath);
       if (E.isLeft(loaded)) return E.left(decodeMessage(loaded.left));
-      const ids = logicVistaIds(loaded.right);
-      if (E.isLeft(ids)) return E.left(decodeMessage(ids.left));
       const dataset = loaded.right;
-      const items = ids.right.map((id): BenchmarkItem => ({ benchmark: 'logicvista', id, item: dataset[id]! }));
+      const items = logicVistaIds(dataset).map((id): BenchmarkItem => ({ benchmark: 'logicvista', id, item: dataset[id]! }));
       return E.right({ benchmark: 'logicvista', setting: 'logicvista', items: take(items, options.limit), imagesRoot });
     }
     case 'mmmu-pro': {

@@ -1,27 +1,28 @@
 /**
  * Held-out accuracy on the synthetic visual-reasoning suite. Cell (family, level) holds
  * `problemsPerCell` problems of the `test` split drawn with the seed
- * `deriveSeed(seed, "eval/<family>/<level>")`; all cells are answered (answer.ts) in shared
- * batches, greedily by default or with k sampled answers per problem, and summarised (stats.ts)
- * over the answers overall, per family, per level and per cell: with k samples the accuracy is
- * avg@k, the mean over problems of the fraction of their k answers that are correct. The same
- * seed gives the same problems and the same answers.
+ * `deriveSeed(seed, "eval/<family>/<level>")`; all cells are answered through the engine
+ * (answer.ts) in shared batches, greedily by default or with k sampled answers per problem, and
+ * summarised (stats.ts) over the answers overall, per family, per level and per cell: with k
+ * samples the accuracy is avg@k, the mean over problems of the fraction of their k answers that
+ * are correct. The same seed gives the same problems and the same answers.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, StageError, validate, type Check } from '@rlflow/core';
 import { isFamily, isLevel, sampleProblems, type Family, type Level, type Problem } from '@rlflow/rollout';
-import { answerChecks, answerItems, GREEDY, type AnswerOptions, type Decoding, type LocalItemResult } from './answer.js';
-import type { LocalEvalPolicy } from './policy.js';
+import { answerChecks, answerItems, GREEDY, type AnswerOptions, type AnswerSettings, type Decoding, type LocalItemResult } from './answer.js';
 import { localStats, type LocalStats } from './stats.js';
 
-export interface SuiteEvalOptions extends Omit<AnswerOptions, 'policy'> {
-  readonly policy: LocalEvalPolicy;
+/** Which problems, and how they are answered. */
+export interface SuiteSettings extends AnswerSettings {
   readonly families: readonly Family[];
   readonly levels: readonly Level[];
   readonly problemsPerCell: number;
   /** Default: greedy, one answer per problem. */
   readonly decoding?: Decoding;
 }
+
+export interface SuiteEvalOptions extends SuiteSettings, Pick<AnswerOptions, 'engine'> {}
 
 export interface SuiteItemResult extends LocalItemResult {
   readonly family: Family;
@@ -44,7 +45,7 @@ export interface SuiteEvaluation {
 
 const STAGE = 'eval.suite';
 
-const listChecks = (options: SuiteEvalOptions): Check[] => [
+export const suiteChecks = (options: SuiteSettings): Check[] => [
   () => (options.families.length === 0 ? new StageError(STAGE, 'families', null, 'empty', 'is empty') : undefined),
   () => (options.levels.length === 0 ? new StageError(STAGE, 'levels', null, 'empty', 'is empty') : undefined),
   () => {
@@ -63,7 +64,7 @@ const listChecks = (options: SuiteEvalOptions): Check[] => [
 ];
 
 /** The held-out problems of every cell, family-major. */
-export const suiteProblems = (options: Pick<SuiteEvalOptions, 'families' | 'levels' | 'problemsPerCell' | 'seed'>): E.Either<StageError, Problem[]> => {
+export const suiteProblems = (options: Pick<SuiteSettings, 'families' | 'levels' | 'problemsPerCell' | 'seed'>): E.Either<StageError, Problem[]> => {
   const problems: Problem[] = [];
   for (const family of options.families) {
     for (const level of options.levels) {
@@ -75,17 +76,16 @@ export const suiteProblems = (options: Pick<SuiteEvalOptions, 'families' | 'leve
   return E.right(problems);
 };
 
-export const evaluateOnSuite = (options: SuiteEvalOptions): E.Either<StageError, SuiteEvaluation> => {
-  const checked = validate(...listChecks(options));
-  if (E.isLeft(checked)) return checked;
-  const problems = suiteProblems(options);
-  if (E.isLeft(problems)) return problems;
-  const decoding = options.decoding ?? GREEDY;
-  const answers = answerItems(options, problems.right, decoding);
-  if (E.isLeft(answers)) return answers;
-  const problemOf = (i: number): Problem => problems.right[Math.floor(i / decoding.samples)]!;
-  const items: SuiteItemResult[] = answers.right.map((a, i) => ({ ...a, family: problemOf(i).family, level: problemOf(i).level }));
-  return E.right({
+/** The evaluation of `problems` from their answers (`decoding.samples` per problem, problem-major). */
+export const summariseSuite = (
+  options: Pick<SuiteSettings, 'families' | 'levels'>,
+  problems: readonly Problem[],
+  answers: readonly LocalItemResult[],
+  decoding: Decoding,
+): SuiteEvaluation => {
+  const problemOf = (i: number): Problem => problems[Math.floor(i / decoding.samples)]!;
+  const items: SuiteItemResult[] = answers.map((a, i) => ({ ...a, family: problemOf(i).family, level: problemOf(i).level }));
+  return {
     decoding,
     overall: localStats(items),
     byFamily: options.families.map((family) => ({ family, ...localStats(items.filter((i) => i.family === family)) })),
@@ -94,5 +94,15 @@ export const evaluateOnSuite = (options: SuiteEvalOptions): E.Either<StageError,
       options.levels.map((level) => ({ family, level, ...localStats(items.filter((i) => i.family === family && i.level === level)) })),
     ),
     items,
-  });
+  };
+};
+
+export const evaluateOnSuite = async (options: SuiteEvalOptions): Promise<E.Either<StageError, SuiteEvaluation>> => {
+  const checked = validate(...suiteChecks(options));
+  if (E.isLeft(checked)) return checked;
+  const problems = suiteProblems(options);
+  if (E.isLeft(problems)) return problems;
+  const decoding = options.decoding ?? GREEDY;
+  const answers = await answerItems(options, problems.right, decoding);
+  return E.map((right: LocalItemResult[]) => summariseSuite(options, problems.right, right, decoding))(answers);
 };
