@@ -1,4 +1,4 @@
-export { initBackend, isBackendChoice, BACKEND_NAMES, type BackendChoice, type BackendName, type BackendInfo, type BackendOptions } from './backend.js';
+export { initBackend, isBackendChoice, BACKEND_NAMES, BACKEND_CHOICES, type BackendChoice, type BackendName, type BackendInfo, type BackendOptions } from './backend.js';
 export {
   PolicyConfigCodec,
   defaultPolicyConfig,

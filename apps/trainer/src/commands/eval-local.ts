@@ -10,8 +10,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
-import { FAMILIES, isLevel, type Level } from '@rlflow/rollout';
+import { BACKEND_CHOICES, initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
+import { FAMILIES, LEVELS, isLevel, type Level } from '@rlflow/rollout';
 import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, policySamplingEngine, type Decoding } from '../evaluate/index.js';
 import { UsageError } from '../main.js';
 import { integerFlag, numberFlag } from './flags.js';
@@ -53,17 +53,17 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
     .requiredOption('--checkpoint <dir>', 'checkpoint directory (SFT warm start, training checkpoint step-N, or policy directory)')
     .option('--data <file>', 'a JSONL or Parquet dataset instead of the built-in suite')
     .option('--problems <n>', 'held-out problems per family and level', '40')
-    .option('--levels <list>', 'difficulty levels of the suite', '1,2,3,4,5')
+    .option('--levels <list>', `difficulty levels of the suite, comma-separated (of ${LEVELS.join(',')})`, LEVELS.join(','))
     .option('--seed <s>', 'seed of the held-out sample (and of the sampled answers)', '1')
     .option('--samples <k>', 'answers per suite problem: 1 = greedy, k > 1 = sampled, reported as avg@k', '1')
     .option('--temperature <t>', 'sampling temperature when --samples > 1', '1')
     .option('--top-p <p>', 'nucleus sampling mass when --samples > 1', '1')
-    .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (flags: Flags) => {
       const levels = flags.levels.split(',').map((s) => Number(s.trim()));
-      if (!levels.every(isLevel)) throw new UsageError(`--levels ${JSON.stringify(flags.levels)}: expected levels in 1..5`);
-      if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected auto, wasm, cpu, tensorflow or tensorflow-gpu`);
+      if (!levels.every(isLevel)) throw new UsageError(`--levels ${JSON.stringify(flags.levels)}: expected levels of ${LEVELS.join(', ')}`);
+      if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected one of ${BACKEND_CHOICES.join(', ')}`);
       await initBackend(flags.backend);
       const policy = await loadPolicy(flags.checkpoint);
       const engine = policySamplingEngine(policy);

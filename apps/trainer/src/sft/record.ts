@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { decodeWith, readJson, type DecodeError } from '@rlflow/core';
+import { decodeWith, literalUnion, readJson, type DecodeError } from '@rlflow/core';
 import type { SuiteEvaluation } from '../evaluate/index.js';
-import { FAMILIES, LEVELS, type Family, type Level } from '@rlflow/rollout';
+import { FAMILIES, LEVELS } from '@rlflow/rollout';
 import { SFT_FORMAT, SftConfigCodec } from './config.js';
 
 export const RECORD_FILE = 'sft.json';
@@ -16,8 +16,8 @@ export const RECORD_FILE = 'sft.json';
 export const CHECKPOINT_DIR = 'checkpoint';
 
 const StatsProps = { count: t.number, correct: t.number, accuracy: t.number, formatRate: t.number, meanLength: t.number };
-const FamilyCodec = t.keyof(Object.fromEntries(FAMILIES.map((f) => [f, null])) as Record<Family, null>);
-const LevelCodec = t.union(LEVELS.map((l) => t.literal(l)) as unknown as [t.LiteralC<Level>, t.LiteralC<Level>, ...t.LiteralC<Level>[]]);
+const FamilyCodec = literalUnion(FAMILIES);
+const LevelCodec = literalUnion(LEVELS);
 
 export const SftEvaluationCodec = t.type({
   overall: t.type(StatsProps),
