@@ -9,7 +9,6 @@ import { StageError, inRange, type Check } from '@rlflow/core';
 import { describeRange, outside, type Range } from '@rlflow/clipping';
 import { detached } from './stop-gradient.js';
 
-
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 /** `t` is rank 2 with exactly the shape of `ref`. */

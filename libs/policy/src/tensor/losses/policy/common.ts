@@ -33,7 +33,6 @@ export const policyTensorChecks = (
   dualClipCheck(stage, params.dualClipC, dualClip),
 ];
 
-
 export const ratioTensor = (logp: tf.Tensor, oldLogp: tf.Tensor): tf.Tensor =>
   tf.exp(tf.clipByValue(tf.sub(logp, oldLogp), -LOG_RATIO_LIMIT, LOG_RATIO_LIMIT));
 
