@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';
-import { AAAC_DEFAULTS, aaacParamChecks, type AaacParams } from './aaac.js';
-import { tensorFinite } from './validation.js';
+import { AAAC_DEFAULTS, aaacParamChecks, type AaacParams } from '@rlflow/clipping';
+import { tensorFinite } from '../validation.js';
 
 export interface ClipBoundsTensors {
   readonly epsLow: tf.Tensor;

@@ -9,12 +9,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';
-import { aggregationWeightsTensorUnchecked } from './aggregation.tensor.js';
-import { klEstimateTensorUnchecked } from './kl.tensor.js';
-import { PAPO_DEFAULTS, papoParamChecks, type PapoParams } from './papo.js';
-import { stopGradient } from './tensor/stop-gradient.js';
-import { tensorTokenInputChecks } from './validation.js';
-import './tensor/gradients.js';
+import { PAPO_DEFAULTS, papoParamChecks, type PapoParams } from '@rlflow/clipping';
+import { stopGradient } from '../stop-gradient.js';
+import { tensorTokenInputChecks } from '../validation.js';
+import { aggregationWeightsTensorUnchecked } from './aggregation.js';
+import { klEstimateTensorUnchecked } from './kl.js';
+import '../gradients.js';
 
 export interface PapoTensorInput {
   readonly logp: tf.Tensor2D;

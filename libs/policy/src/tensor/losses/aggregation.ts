@@ -10,9 +10,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';
-import { aggregationChecks, type AggregationOptions, type LossAggregation } from './aggregation.js';
-import { tensorTokenInputChecks } from './validation.js';
-import './tensor/gradients.js';
+import { aggregationChecks, type AggregationOptions, type LossAggregation } from '@rlflow/clipping';
+import { tensorTokenInputChecks } from '../validation.js';
+import '../gradients.js';
 
 /** ∂agg/∂loss per token as a [B, T] tensor (unchecked: the mask is 0/1 and the mode valid). */
 export const aggregationWeightsTensorUnchecked = (mode: LossAggregation, mask: tf.Tensor2D, options: AggregationOptions = {}): tf.Tensor2D =>

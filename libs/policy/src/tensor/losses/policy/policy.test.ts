@@ -1,6 +1,7 @@
 /**
- * All policy losses (docs/algorithms.md §5): plain reference vs tensor form (values, metrics, autodiff
- * gradients) on random inputs, tensor hygiene, the registry, typed errors from both forms.
+ * All tensor policy losses (docs/algorithms.md §5): tensor form vs plain reference (values, metrics,
+ * autodiff gradients) on random inputs, tensor hygiene, the tensor registry (the same names as the
+ * plain one), typed errors (the same as the plain form's).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -8,15 +9,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, type Matrix } from '@rlflow/core';
 import { FLOAT32, assertClose } from '@rlflow/core/testing';
-import { aaac } from '../aaac.js';
-import { aaacTensor } from '../aaac.tensor.js';
-import { LOSS_AGGREGATIONS } from '../aggregation.js';
-import { useCpuBackend } from '../cpu-backend.js';
-import { lossAndGradient } from '../tensor/evaluate.js';
-import { awayFromBounds, leakedBy, policyInputArb, prefixMask, tensorsOf } from '../testing/arbitraries.js';
-import { clippedRatios, tensorEvaluation } from '../testing/policy.js';
-import { policyLossByName, policyLosses } from './registry.js';
-import { POLICY_LOSS_NAMES, type PolicyLossInput, type PolicyLossName, type PolicyLossTensorInput } from './types.js';
+import {
+  LOSS_AGGREGATIONS,
+  POLICY_LOSS_NAMES,
+  aaac,
+  policyLossByName,
+  policyLosses,
+  type PolicyLossInput,
+  type PolicyLossName,
+  type PolicyLossParams,
+} from '@rlflow/clipping';
+import { awayFromBounds, clippedRatios, policyInputArb, prefixMask } from '@rlflow/clipping/testing';
+import { matrixFromTensor } from '../../convert.js';
+import { useCpuBackend } from '../../cpu-backend.js';
+import { lossAndGradient } from '../../evaluate.js';
+import { leakedBy, tensorEvaluation, tensorsOf } from '../../testing.js';
+import { aaacTensor } from '../aaac.js';
+import { tensorPolicyLossByName, tensorPolicyLosses } from './registry.js';
+import type { PolicyLossTensorInput, PolicyLossTensorParams } from './types.js';
 
 beforeAll(useCpuBackend);
 
@@ -27,15 +37,15 @@ const assertFieldsClose = (actual: Readonly<Record<string, unknown>>, expected: 
 
 const boundsFor = (name: PolicyLossName) => (name === 'gspo' ? { epsLow: 0.1, epsHigh: 0.15 } : { epsLow: 0.2, epsHigh: 0.28 });
 
-const compareForms = (name: PolicyLossName, input: PolicyLossInput, plainParams: Parameters<(typeof policyLosses)['ppo']['plain']>[0], tensorParams: Parameters<(typeof policyLosses)['ppo']['tensor']>[0]) => {
+const compareForms = (name: PolicyLossName, input: PolicyLossInput, plainParams: PolicyLossParams, tensorParams: PolicyLossTensorParams) => {
   const plain = unwrap(policyLosses[name].plain(plainParams)(input));
-  const tensor = tensorEvaluation(policyLosses[name], tensorParams, input);
+  const tensor = tensorEvaluation(tensorPolicyLosses[name], tensorParams, input);
   const { gradLogp, ...values } = plain;
   assertFieldsClose(tensor.values, values, name);
   assertClose(tensor.gradLogp, gradLogp.data, FLOAT32, `${name} gradLogp`);
 };
 
-describe('policy losses: plain reference vs tensor form (autodiff), float32 tolerance', () => {
+describe('tensor policy losses vs the plain reference (autodiff), float32 tolerance', () => {
   for (const name of POLICY_LOSS_NAMES) {
     it(`${name}: values, metrics and ∂loss/∂logp agree on random inputs, every aggregation`, () => {
       fc.assert(
@@ -67,7 +77,7 @@ describe('policy losses: plain reference vs tensor form (autodiff), float32 tole
           const tensorBounds = unwrap(aaacTensor()(perSequence));
           const evaluated = unwrap(
             lossAndGradient((logp) =>
-              policyLosses[name].tensor({ epsLow: tensorBounds.epsLow, epsHigh: tensorBounds.epsHigh })({ ...t, advantages: perSequence, logp }),
+              tensorPolicyLosses[name].tensor({ epsLow: tensorBounds.epsLow, epsHigh: tensorBounds.epsHigh })({ ...t, advantages: perSequence, logp }),
             )(t.logp),
           );
           tf.dispose([t.logp, t.oldLogp, t.advantages, t.mask, perSequence, tensorBounds.epsLow, tensorBounds.epsHigh]);
@@ -84,11 +94,11 @@ describe('policy losses: plain reference vs tensor form (autodiff), float32 tole
       const t = tensorsOf(input);
       const nan = tf.tensor2d(new Float32Array(input.logp.rows * input.logp.cols).fill(Number.NaN), [input.logp.rows, input.logp.cols]);
       const leaked = leakedBy(() => {
-        const out = unwrap(policyLosses[name].tensor(boundsFor(name))(t));
+        const out = unwrap(tensorPolicyLosses[name].tensor(boundsFor(name))(t));
         tf.dispose(Object.values(out).filter((x): x is tf.Scalar => x !== undefined));
-        expect(E.isLeft(policyLosses[name].tensor(boundsFor(name))({ ...t, oldLogp: nan }))).toBe(true);
-        unwrap(lossAndGradient((logp) => policyLosses[name].tensor(boundsFor(name))({ ...t, logp }))(t.logp));
-        expect(E.isLeft(lossAndGradient((logp) => policyLosses[name].tensor(boundsFor(name))({ ...t, logp, mask: nan }))(t.logp))).toBe(true);
+        expect(E.isLeft(tensorPolicyLosses[name].tensor(boundsFor(name))({ ...t, oldLogp: nan }))).toBe(true);
+        unwrap(lossAndGradient((logp) => tensorPolicyLosses[name].tensor(boundsFor(name))({ ...t, logp }))(t.logp));
+        expect(E.isLeft(lossAndGradient((logp) => tensorPolicyLosses[name].tensor(boundsFor(name))({ ...t, logp, mask: nan }))(t.logp))).toBe(true);
       });
       tf.dispose([t.logp, t.oldLogp, t.advantages, t.mask, nan]);
       expect(leaked).toBe(0);
@@ -96,30 +106,35 @@ describe('policy losses: plain reference vs tensor form (autodiff), float32 tole
   }
 });
 
-describe('policyLosses registry', () => {
-  it('holds ppo, gspo and cispo with their default aggregations', () => {
-    expect(Object.keys(policyLosses).sort()).toEqual(['cispo', 'gspo', 'ppo']);
-    expect(policyLosses.gspo.defaultLossAgg).toBe('seq-mean-token-mean');
-    expect(policyLosses.ppo.defaultLossAgg).toBe('token-mean');
-    expect(policyLosses.cispo.defaultLossAgg).toBe('token-mean');
-    for (const name of POLICY_LOSS_NAMES) expect(unwrap(policyLossByName(name)).name).toBe(name);
+describe('tensorPolicyLosses registry', () => {
+  it('has exactly the names of the plain registry, each entry under its own name', () => {
+    expect(Object.keys(tensorPolicyLosses).sort()).toEqual(Object.keys(policyLosses).sort());
+    expect(Object.keys(tensorPolicyLosses).sort()).toEqual([...POLICY_LOSS_NAMES].sort());
+    for (const name of POLICY_LOSS_NAMES) expect(unwrap(tensorPolicyLossByName(name)).name).toBe(name);
   });
 
-  it('rejects an unknown name, listing the known ones', () => {
-    const result = policyLossByName('grpo');
-    expect(E.isLeft(result) && result.left.message).toMatch(/"ppo", "gspo", "cispo"/);
+  it('rejects an unknown name with the same error as the plain registry', () => {
+    const tensor = tensorPolicyLossByName('grpo');
+    const plain = policyLossByName('grpo');
+    expect(E.isLeft(tensor) && tensor.left.message).toMatch(/"ppo", "gspo", "cispo"/);
+    expect(E.isLeft(tensor) && E.isLeft(plain) && [tensor.left.stage, tensor.left.field, tensor.left.message]).toEqual(
+      E.isLeft(plain) && [plain.left.stage, plain.left.field, plain.left.message],
+    );
   });
 
-  it('uses the default aggregation when none is given', () => {
+  it('uses the plain form\'s default aggregation when none is given (ppo, cispo: token-mean; gspo: seq-mean-token-mean)', () => {
     const input = fc.sample(policyInputArb({ minLength: 1 }), { numRuns: 1, seed: 3 })[0]!;
     for (const name of POLICY_LOSS_NAMES) {
-      const loss = policyLosses[name];
-      expect(unwrap(loss.plain(boundsFor(name))(input))).toEqual(unwrap(loss.plain({ ...boundsFor(name), lossAgg: loss.defaultLossAgg })(input)));
+      const lossAgg = name === 'gspo' ? 'seq-mean-token-mean' : 'token-mean';
+      const byDefault = tensorEvaluation(tensorPolicyLosses[name], boundsFor(name), input);
+      const explicit = tensorEvaluation(tensorPolicyLosses[name], { ...boundsFor(name), lossAgg }, input);
+      expect(byDefault).toEqual(explicit);
+      assertClose(byDefault.values.loss, unwrap(policyLosses[name].plain(boundsFor(name))(input)).loss, FLOAT32, `${name} loss`);
     }
   });
 });
 
-describe('policy losses: bad input is a StageError naming the field and index', () => {
+describe('tensor policy losses: bad input is a StageError naming the field and index', () => {
   const m = (rows: number[][]): Matrix => ({ rows: rows.length, cols: rows[0]!.length, data: Float64Array.from(rows.flat()) });
   const good: PolicyLossInput = {
     logp: m([[-1, -2], [-1, -1]]),
@@ -133,33 +148,14 @@ describe('policy losses: bad input is a StageError naming the field and index', 
     return E.isLeft(result) ? { stage: result.left.stage, field: result.left.field, index: result.left.index, kind: result.left.kind } : undefined;
   };
   const tensorErrorOf = (name: PolicyLossName, input: PolicyLossTensorInput, params: Record<string, unknown> = {}) => {
-    const result = policyLosses[name].tensor({ ...bounds, ...params })(input);
+    const result = tensorPolicyLosses[name].tensor({ ...bounds, ...params })(input);
     if (E.isRight(result)) tf.dispose(Object.values(result.right).filter((x): x is tf.Scalar => x !== undefined));
     return E.isLeft(result) ? { stage: result.left.stage, field: result.left.field, index: result.left.index, kind: result.left.kind } : undefined;
   };
 
   for (const name of POLICY_LOSS_NAMES) {
     const stage = `policy.${name}`;
-    it(`${name}: shape mismatch, NaN/Inf, mask outside {0, 1}`, () => {
-      expect(errorOf(name, { ...good, oldLogp: m([[-1, -2, -3], [-1, -1, -1]]) })).toEqual({ stage, field: 'oldLogp', index: null, kind: 'length-mismatch' });
-      expect(errorOf(name, { ...good, mask: m([[1, 1]]) })).toEqual({ stage, field: 'mask', index: null, kind: 'length-mismatch' });
-      expect(errorOf(name, { ...good, logp: m([[-1, -2], [Number.NaN, -1]]) })).toEqual({ stage, field: 'logp', index: [1, 0], kind: 'not-finite' });
-      expect(errorOf(name, { ...good, advantages: m([[1, Number.POSITIVE_INFINITY], [1, 1]]) })).toEqual({ stage, field: 'advantages', index: [0, 1], kind: 'not-finite' });
-      expect(errorOf(name, { ...good, mask: m([[1, 1], [0, 2]]) })).toEqual({ stage, field: 'mask', index: [1, 1], kind: 'not-binary' });
-    });
-
-    it(`${name}: bad parameters`, () => {
-      expect(errorOf(name, good, { epsLow: -0.1 })).toEqual({ stage, field: 'epsLow', index: null, kind: 'out-of-range' });
-      expect(errorOf(name, good, { epsHigh: Number.NaN })).toEqual({ stage, field: 'epsHigh', index: null, kind: 'out-of-range' });
-      expect(errorOf(name, good, { epsHigh: m([[0.2, -1], [0.2, 0.2]]) })).toEqual({ stage, field: 'epsHigh', index: [0, 1], kind: 'out-of-range' });
-      expect(errorOf(name, good, { epsLow: m([[0.2, 0.2]]) })).toEqual({ stage, field: 'epsLow', index: null, kind: 'length-mismatch' });
-      expect(errorOf(name, good, { lossAgg: 'mean' })).toEqual({ stage, field: 'lossAgg', index: null, kind: 'invalid' });
-      expect(errorOf(name, good, { lossAgg: 'seq-mean-token-sum-norm', normConstant: -1 })).toEqual({ stage, field: 'normConstant', index: null, kind: 'out-of-range' });
-      if (name === 'ppo') expect(errorOf(name, good, { dualClipC: 0.5 })).toEqual({ stage, field: 'dualClipC', index: null, kind: 'out-of-range' });
-      else expect(errorOf(name, good, { dualClipC: 3 })).toEqual({ stage, field: 'dualClipC', index: null, kind: 'invalid' });
-    });
-
-    it(`${name}: the same errors from the tensor form`, () => {
+    it(`${name}: the same errors as the plain form`, () => {
       const t = tensorsOf(good);
       const wide = tf.tensor2d([[-1, -2, -3], [-1, -1, -1]]);
       const nan = tf.tensor2d([[-1, -2], [Number.NaN, -1]]);
@@ -174,6 +170,11 @@ describe('policy losses: bad input is a StageError naming the field and index', 
         expect(tensorErrorOf(name, t, { epsLow: badBound })).toEqual({ stage, field: 'epsLow', index: [1, 0], kind: 'out-of-range' });
         expect(tensorErrorOf(name, t, { epsHigh: wrongRows })).toEqual({ stage, field: 'epsHigh', index: null, kind: 'length-mismatch' });
         expect(tensorErrorOf(name, t, { lossAgg: 'sum' })).toEqual({ stage, field: 'lossAgg', index: null, kind: 'invalid' });
+        expect(tensorErrorOf(name, { ...t, oldLogp: wide })).toEqual(errorOf(name, { ...good, oldLogp: matrixFromTensor(wide) }));
+        expect(tensorErrorOf(name, { ...t, logp: nan })).toEqual(errorOf(name, { ...good, logp: matrixFromTensor(nan) }));
+        expect(tensorErrorOf(name, { ...t, mask: notBinary })).toEqual(errorOf(name, { ...good, mask: matrixFromTensor(notBinary) }));
+        expect(tensorErrorOf(name, t, { lossAgg: 'sum' })).toEqual(errorOf(name, good, { lossAgg: 'sum' }));
+        expect(tensorErrorOf(name, t, { dualClipC: name === 'ppo' ? 0.5 : 3 })).toEqual(errorOf(name, good, { dualClipC: name === 'ppo' ? 0.5 : 3 }));
       });
       tf.dispose([t.logp, t.oldLogp, t.advantages, t.mask, wide, nan, notBinary, badBound, wrongRows]);
       expect(leaked).toBe(0);

@@ -10,12 +10,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';
-import { aggregationWeightsTensorUnchecked } from '../aggregation.tensor.js';
-import { detached, stopGradient } from '../tensor/stop-gradient.js';
+import { GSPO_LOG_RATIO_MAX } from '@rlflow/clipping';
+import { aggregationWeightsTensorUnchecked } from '../aggregation.js';
+import { detached, stopGradient } from '../../stop-gradient.js';
 import { approxKlTensor, clampRatioTensor, expandTo, maskedMeanTensor, policyTensorChecks } from './common.js';
-import { GSPO_LOG_RATIO_MAX } from './gspo.js';
 import type { PolicyLossTensorInput, PolicyLossTensorParams, PolicyLossTensors } from './types.js';
-import '../tensor/gradients.js';
+import '../../gradients.js';
 
 export const gspoTensor =
   (params: PolicyLossTensorParams) =>

@@ -9,11 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';
-import { aggregationWeightsTensorUnchecked } from '../aggregation.tensor.js';
-import { detached } from '../tensor/stop-gradient.js';
+import { aggregationWeightsTensorUnchecked } from '../aggregation.js';
+import { detached } from '../../stop-gradient.js';
 import { approxKlTensor, clampRatioTensor, maskedMeanTensor, outsideBoundsTensor, policyTensorChecks, ratioTensor } from './common.js';
 import type { PolicyLossTensorInput, PolicyLossTensorParams, PolicyLossTensors } from './types.js';
-import '../tensor/gradients.js';
+import '../../gradients.js';
 
 export const cispoTensor =
   (params: PolicyLossTensorParams) =>

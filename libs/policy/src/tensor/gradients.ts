@@ -3,7 +3,7 @@
  * losses here, and the policy engine's forward pass outside its custom ops), registered in
  * tfjs-core's global gradient registry; the one registry of the project:
  *
- *   d(a±b) = da ± db,  d(a·b) = b·da + a·db,  d(a/b) = da/b − a·db/b²  (a broadcast input gets
+ *   d(a±b) = da ± db,  d Σᵢ aᵢ (addN) = Σᵢ daᵢ,  d(a·b) = b·da + a·db,  d(a/b) = da/b − a·db/b²  (a broadcast input gets
  *   the gradient summed over its broadcast axes),  d(−x) = −dx,  d eˣ = eˣ·dx,
  *   d expm1 x = eˣ·dx,  d log x = dx/x,  d tanh x = (1 − tanh²x)·dx,  d x² = 2x·dx,
  *   d sign x = 0,  d max(a,b) = [a ≥ b]·da + [a < b]·db,  d min(a,b) = [a ≤ b]·da + [a > b]·db,
@@ -63,6 +63,11 @@ const zeroGradient = (kernelName: string, inputs: readonly string[]): tf.GradCon
 const configs: readonly tf.GradConfig[] = [
   binary(tf.Add, (dy) => ({ a: () => dy, b: () => dy })),
   binary(tf.Sub, (dy) => ({ a: () => dy, b: () => tf.neg(dy) })),
+  {
+    kernelName: tf.AddN,
+    saveAllInputs: true,
+    gradFunc: (dy, saved): GradMap => Object.fromEntries(saved.map((_, i) => [String(i), () => (dy as tf.Tensor).clone()])),
+  },
   binary(tf.Multiply, (dy, a, b) => ({ a: () => tf.mul(dy, tf.cast(b, 'float32')), b: () => tf.mul(dy, tf.cast(a, 'float32')) })),
   binary(tf.RealDiv, (dy, a, b) => ({
     a: () => tf.div(dy, tf.cast(b, 'float32')),

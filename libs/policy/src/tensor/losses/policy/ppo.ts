@@ -11,10 +11,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';
-import { aggregationWeightsTensorUnchecked } from '../aggregation.tensor.js';
+import { aggregationWeightsTensorUnchecked } from '../aggregation.js';
 import { approxKlTensor, clampRatioTensor, expandTo, maskedMeanTensor, policyTensorChecks, ratioTensor } from './common.js';
 import type { PolicyLossTensorInput, PolicyLossTensorParams, PolicyLossTensors } from './types.js';
-import '../tensor/gradients.js';
+import '../../gradients.js';
 
 export const ppoTensor =
   (params: PolicyLossTensorParams) =>

@@ -12,10 +12,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
 import { guarded, type StageError } from '@rlflow/core';
-import { aggregationWeightsTensorUnchecked } from './aggregation.tensor.js';
-import { KL_ESTIMATORS, klLossAggregation, klLossParamChecks, type KlEstimator, type KlLossParams } from './kl.js';
-import { oneOf, tensorTokenInputChecks } from './validation.js';
-import './tensor/gradients.js';
+import { KL_ESTIMATORS, klLossAggregation, klLossParamChecks, oneOf, type KlEstimator, type KlLossParams } from '@rlflow/clipping';
+import { tensorTokenInputChecks } from '../validation.js';
+import { aggregationWeightsTensorUnchecked } from './aggregation.js';
+import '../gradients.js';
 
 /** One estimator (unchecked: same shapes, finite values). */
 export const klEstimateTensorUnchecked = (estimator: KlEstimator, logp: tf.Tensor2D, refLogp: tf.Tensor2D): tf.Tensor2D =>
