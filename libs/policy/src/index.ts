@@ -74,4 +74,4 @@ export {
   type ReadStateOptions,
   type StoredOptimizerState,
 } from './trainer-checkpoint.js';
-export { TfjsEngine, createTfjsEngine, TFJS_ENGINE } from './engine/tfjs-engine.js';
+export { TfjsEngine, createTfjsEngine, TFJS_ENGINE, ACTIVE_DEVICE } from './engine/tfjs-engine.js';

@@ -16,7 +16,7 @@ import { initBackend } from '../backend.js';
 import { tinyPolicyConfig } from '../config.js';
 import { teacherForcedRows } from '../policy.js';
 import { EOS_ID, tokenizer } from '../tokenizer.js';
-import { createTfjsEngine, TfjsEngine } from './tfjs-engine.js';
+import { ACTIVE_DEVICE, createTfjsEngine, TfjsEngine } from './tfjs-engine.js';
 
 const config = tinyPolicyConfig;
 const WIDTH = 8;
@@ -63,6 +63,12 @@ describe('tfjs engine: options', () => {
     expect(E.isLeft(badDevice) && badDevice.left.field).toBe('device');
     const missing = await createTfjsEngine({ ...engineOptions(0), init: { kind: 'weights', dir: '/nonexistent/rlflow-policy' } });
     expect(E.isLeft(missing) && missing.left.field).toBe('init.dir');
+  });
+
+  it('keeps the backend already active with device "active"', async () => {
+    const engine = unwrap(await createTfjsEngine({ ...engineOptions(0), device: ACTIVE_DEVICE }));
+    expect([engine.info.device, tf.getBackend()]).toEqual(['cpu', 'cpu']);
+    await engine.dispose();
   });
 });
 

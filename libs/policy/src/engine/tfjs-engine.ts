@@ -8,6 +8,9 @@
  *   forwardBackward   G ← G + ∇θ Σ_terms [ Σ_{b,t} m·w·logp + Σ_{b,t} m·u·H ]  (m the response mask)
  *   optimStep         global-norm clip and AdamW on G, then G ← 0 (engine/optimizer-state.ts)
  *
+ * `options.device` is a backend choice (`auto`, the default, or a backend name; initialised
+ * once per choice) or `active`: the backend the process already made active.
+ *
  * Requests are cut into micro-batches of consecutive rows whose padded size
  * rows × (image tokens + prompt width + response width) stays within `tokenBudget`
  * (`microBatches`); since Σ w·logp is a sum over rows, the accumulated gradient does not depend
@@ -40,7 +43,7 @@ import type {
   SequenceInput,
   WeightedTerm,
 } from '@rlflow/engine';
-import { initBackend, isBackendChoice, type BackendChoice, type BackendInfo } from '../backend.js';
+import { BACKEND_NAMES, initBackend, isBackendChoice, type BackendChoice, type BackendInfo } from '../backend.js';
 import { POLICY_FILE, readPolicyWeights, sha256Hex, WEIGHTS_FILE, writePolicyWeights } from '../checkpoint.js';
 import { configDifferences, decodePolicyConfig, geometry, type PolicyConfig } from '../config.js';
 import type { Generation } from '../generate.js';
@@ -67,6 +70,17 @@ const fail = <A>(stage: string, field: string, kind: StageError['kind'], detail:
 const fromDecode = (stage: string, field: string, error: DecodeError): StageError => new StageError(stage, field, null, 'invalid', error.message);
 
 let activeBackend: { readonly choice: BackendChoice; readonly info: BackendInfo } | undefined;
+
+/** The `device` that keeps the backend the process already made active (a caller that chose it, e.g. the CLI's --backend). */
+export const ACTIVE_DEVICE = 'active';
+
+const activeBackendInfo = (): E.Either<StageError, BackendInfo> => {
+  const tfBackend = tf.getBackend();
+  const name = BACKEND_NAMES.find((n) => n === tfBackend);
+  return name === undefined
+    ? fail(STAGE, 'device', 'invalid', `is "${ACTIVE_DEVICE}", but the active TensorFlow.js backend "${tfBackend}" is none of ${BACKEND_NAMES.join(', ')}`)
+    : E.right({ name, tfBackend, threads: 0, reason: `${ACTIVE_DEVICE}: the backend already initialised` });
+};
 
 /** Activates the backend once per choice: re-initialising an active backend would drop the tensors of live engines. */
 const backendFor = async (choice: BackendChoice): Promise<E.Either<StageError, BackendInfo>> => {
@@ -148,11 +162,13 @@ export class TfjsEngine implements Engine {
     const config = decodePolicyConfig(`${STAGE} model`)(options.model);
     if (E.isLeft(config)) return E.left(fromDecode(STAGE, 'model', config.left));
     const device = options.device ?? 'auto';
-    if (!isBackendChoice(device)) return fail(STAGE, 'device', 'invalid', `is "${device}", expected auto or a TensorFlow.js backend name`);
+    if (device !== ACTIVE_DEVICE && !isBackendChoice(device)) {
+      return fail(STAGE, 'device', 'invalid', `is "${device}", expected "${ACTIVE_DEVICE}", "auto" or one of ${BACKEND_NAMES.join(', ')}`);
+    }
     if (!Number.isInteger(options.tokenBudget) || options.tokenBudget < 0) return fail(STAGE, 'tokenBudget', 'out-of-range', `is ${options.tokenBudget}, expected a non-negative integer`);
     const init = options.init;
     if (init.kind === 'seed' && !Number.isInteger(init.seed)) return fail(STAGE, 'init.seed', 'not-integer', `is ${init.seed}, expected an integer`);
-    const backend = await backendFor(device);
+    const backend = device === ACTIVE_DEVICE ? activeBackendInfo() : await backendFor(device);
     if (E.isLeft(backend)) return backend;
     let weights: Map<string, Float32Array>;
     if (init.kind === 'seed') {
