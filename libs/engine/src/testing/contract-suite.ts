@@ -118,15 +118,16 @@ export const describeEngineContract = (name: string, factory: EngineFactory, fix
   };
 
   let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'rlflow-engine-contract-'));
-  });
-  afterAll(async () => {
-    for (const engine of live.splice(0)) await engine.dispose();
-    await rm(root, { recursive: true, force: true });
-  });
 
   describe(`engine contract: ${name}`, () => {
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), 'rlflow-engine-contract-'));
+    });
+    afterAll(async () => {
+      for (const engine of live.splice(0)) await engine.dispose();
+      await rm(root, { recursive: true, force: true });
+    });
+
     it('describes itself: info, capabilities and the token budget it was given', async () => {
       const engine = await make();
       expect(engine.info.engine.length).toBeGreaterThan(0);

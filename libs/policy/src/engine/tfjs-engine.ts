@@ -16,6 +16,8 @@
  * (`microBatches`); since Σ w·logp is a sum over rows, the accumulated gradient does not depend
  * on the cut. Calls run one at a time in the order they were made; every public method leaves
  * `tf.memory().numTensors` as it found it (optimStep and load included; forwardBackward keeps G).
+ * `save` refuses while a gradient is accumulated and not yet applied: a checkpoint holds none,
+ * so what it restored would not continue like the engine it came from.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
