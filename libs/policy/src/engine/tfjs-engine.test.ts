@@ -14,7 +14,7 @@ import type { AdamWParams, EngineOptions, SequenceInput, WeightedTerm } from '@r
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { initBackend } from '../backend.js';
 import { tinyPolicyConfig } from '../config.js';
-import { teacherForcedRows } from '../policy.js';
+import { Policy, teacherForcedRows } from '../policy.js';
 import { EOS_ID, tokenizer } from '../tokenizer.js';
 import { ACTIVE_DEVICE, createTfjsEngine, TfjsEngine } from './tfjs-engine.js';
 
@@ -68,6 +68,26 @@ describe('tfjs engine: options', () => {
   it('keeps the backend already active with device "active"', async () => {
     const engine = unwrap(await createTfjsEngine({ ...engineOptions(0), device: ACTIVE_DEVICE }));
     expect([engine.info.device, tf.getBackend()]).toEqual(['cpu', 'cpu']);
+    await engine.dispose();
+  });
+});
+
+describe('tfjs engine: sampling', () => {
+  it('reads logits asynchronously and samples what the synchronous Policy.generate samples, rows prompt-major', async () => {
+    const engine = unwrap(await createTfjsEngine(engineOptions(0)));
+    const sampling = { temperature: 1.1, topP: 0.95, topK: 0, maxNewTokens: WIDTH };
+    const samples = unwrap(await engine.sample({ prompts, samplesPerPrompt: 2, sampling, seed: 9 }));
+    const policy = Policy.create(config, 5);
+    const rows = prompts.flatMap((p) => [p, p]);
+    const expected = unwrap(policy.generate(rows, sampling, 9));
+    policy.dispose();
+    expect(samples.tokens).toEqual(expected.tokens);
+    expect(Array.from(samples.logprobs.data)).toEqual(Array.from(expected.logprobs.data));
+    expect(Array.from(samples.samplerLogprobs.data)).toEqual(Array.from(expected.samplerLogprobs.data));
+    const bad = await engine.sample({ prompts, samplesPerPrompt: 2, sampling: { ...sampling, topP: 0 }, seed: 9 });
+    expect(E.isLeft(bad) && [bad.left.stage, bad.left.field]).toEqual(['engine.tfjs.sample', 'sampling.topP']);
+    const badPrompt = await engine.sample({ prompts: [{ ...prompts[0]!, promptTokens: [] }], samplesPerPrompt: 1, sampling, seed: 9 });
+    expect(E.isLeft(badPrompt) && badPrompt.left.field).toBe('prompts[0].promptTokens');
     await engine.dispose();
   });
 });

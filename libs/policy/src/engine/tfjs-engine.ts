@@ -2,7 +2,8 @@
  * The TensorFlow.js engine: the built-in vision-language policy behind the engine contract
  * (libs/engine/src/contract.ts, the gradient-by-log-prob contract).
  *
- *   sample            each prompt repeated G times (row p·G + g), KV-cached decoding (generate.ts)
+ *   sample            each prompt repeated G times (row p·G + g), KV-cached decoding (generate.ts),
+ *                     logits read back asynchronously
  *   forward           teacher-forced logp[b,t] and H[b,t] (model.ts), under the full or a
  *                     patch-masked image (PAPO), by the policy or the frozen reference
  *   forwardBackward   G ← G + ∇θ Σ_terms [ Σ_{b,t} m·w·logp + Σ_{b,t} m·u·H ]  (m the response mask)
@@ -48,12 +49,13 @@ import type {
 import { BACKEND_NAMES, initBackend, isBackendChoice, type BackendChoice, type BackendInfo } from '../backend.js';
 import { POLICY_FILE, readPolicyWeights, sha256Hex, WEIGHTS_FILE, writePolicyWeights } from '../checkpoint.js';
 import { configDifferences, decodePolicyConfig, geometry, type PolicyConfig } from '../config.js';
-import type { Generation } from '../generate.js';
+import { generateWithAsync } from '../generate.js';
 import { validateSequences } from '../inputs.js';
 import type { ParamTensors } from '../model.js';
 import { initialWeights, parameterCount } from '../params.js';
 import { FrozenParams, patchFlags, Policy, teacherForcedRows, type PatchMasking } from '../policy.js';
 import { fillStateCheckpoint, readStateCheckpoint, TRAINER_MANIFEST_FILE } from '../trainer-checkpoint.js';
+import { validateSampling } from '../sampling.js';
 import { microBatches } from '../trainer.js';
 import { OptimizerState, readTensors } from './optimizer-state.js';
 
@@ -194,10 +196,11 @@ export class TfjsEngine implements Engine {
       if (!Number.isInteger(request.seed)) return fail(stage, 'seed', 'not-integer', `is ${request.seed}, expected an integer`);
       const prompts = validateSequences(stage, this.config, request.prompts, false);
       if (E.isLeft(prompts)) return E.left(new StageError(stage, prompts.left.field.replace(/^sequences/, 'prompts'), prompts.left.index, prompts.left.kind, prompts.left.detail));
+      const sampling = validateSampling(request.sampling, this.config.maxResponseTokens);
+      if (E.isLeft(sampling)) return E.left(new StageError(stage, sampling.left.field, sampling.left.index, sampling.left.kind, sampling.left.detail));
       const rows = request.prompts.flatMap((p) => Array.from({ length: G }, () => p));
-      return E.map(({ tokens, lengths, finished, logprobs, samplerLogprobs, mask }: Generation): Samples => ({ tokens, lengths, finished, logprobs, samplerLogprobs, mask }))(
-        this.policy.generate(rows, request.sampling, request.seed),
-      );
+      const { tokens, lengths, finished, logprobs, samplerLogprobs, mask } = await generateWithAsync(this.policy.variables, this.config, rows, request.sampling, request.seed);
+      return E.right({ tokens, lengths, finished, logprobs, samplerLogprobs, mask });
     });
   }
 
