@@ -14,6 +14,10 @@
  *   (g) bad shapes and non-finite weights are StageErrors naming the field and index; a
  *       non-finite gradient is refused by optimStep with nothing applied and the gradient cleared
  *   (h) an engine without a capability refuses the requests that need it
+ *
+ * What the suite assumes beyond the contract's types: a SaveReceipt's `files` are paths relative
+ * to the directory written, and an engine created with `reference: true` refuses to load a state
+ * saved without one (and the other way round).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
