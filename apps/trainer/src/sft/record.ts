@@ -1,7 +1,8 @@
 /**
- * `sft.json`: what a warm start was trained from and how it scored. Written atomically beside
- * the checkpoint; read back with io-ts, so the cache trusts an entry only when the record
- * decodes and its hash is the configuration's.
+ * `sft.json`: what a warm start was trained from, the sha256 of the weights it stored, and how
+ * they scored. Written atomically beside the checkpoint; read back with io-ts, so the cache
+ * trusts an entry only when the record decodes, its hash is the configuration's and the
+ * checkpoint's weights are the ones it names.
  */
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -32,6 +33,8 @@ export const SftRecordCodec = t.type({
   config: SftConfigCodec,
   /** The checkpoint directory, relative to the record's directory. */
   checkpoint: t.string,
+  /** sha256 of the checkpoint's weights (as its policy.json names them): the weights this record scored. */
+  weightsSha256: t.string,
   /** The backend it was trained on (not part of the hash). */
   backend: t.string,
   seconds: t.type({ train: t.number, eval: t.number, total: t.number }),
