@@ -10,9 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { concatMap, lastValueFrom, map, of, range, scan, toArray } from 'rxjs';
 import { deriveSeed, unwrap, type Batch, type StepSummary } from '@rlflow/core';
 import { estimateAdvantages, regularizeLongFailures, rloo, splitByAdvantageSign } from '@rlflow/advantage';
-import { aaac, clipBounds, ppoTensor, toTensor2D } from '@rlflow/clipping';
+import { aaac, clipBounds } from '@rlflow/clipping';
 import { initialCurriculumState, passesGate, reduce, type CurriculumConfig, type CurriculumState } from '@rlflow/curriculum';
 import { createPolicy, createTrainer, defaultOptimizerConfig, initBackend, type PolicyConfig, type SequenceInput } from '@rlflow/policy';
+import { ppoTensor, toTensor2D } from '@rlflow/policy/tensor';
 import { groupsToBatch, problemSource, promptInput, rolloutBatch, type RolloutBatch } from '@rlflow/rollout';
 
 export interface ExampleOptions {

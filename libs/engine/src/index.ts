@@ -4,3 +4,6 @@
  */
 export * from './contract.js';
 export * from './objective/types.js';
+export * from './objective/objective.js';
+export * from './objective/entropy-bonus.js';
+export { OBJECTIVE_STAGE } from './objective/validation.js';

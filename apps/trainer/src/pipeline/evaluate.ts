@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, type StageError } from '@rlflow/core';
-import { evaluateOnSuite, GREEDY, type Decoding, type SuiteEvaluation } from '@rlflow/eval';
+import { evaluateOnSuiteWithPolicy as evaluateOnSuite, GREEDY, type Decoding, type SuiteEvaluation } from '../evaluate/index.js';
 import type { Family, Level } from '@rlflow/rollout';
 import type { Policy } from '@rlflow/policy';
 import type { TrainConfig } from '../config/index.js';

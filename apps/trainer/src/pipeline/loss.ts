@@ -14,8 +14,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { unwrap, type Batch, type Matrix } from '@rlflow/core';
-import { klLossTensor, papoTensor, policyLosses, type LossAggregation } from '@rlflow/clipping';
+import type { LossAggregation } from '@rlflow/clipping';
 import type { LossFn, LossInputs } from '@rlflow/policy';
+import { klLossTensor, papoTensor, tensorPolicyLosses } from '@rlflow/policy/tensor';
 import type { TrainConfig } from '../config/index.js';
 
 /** The rows of a [B, T] matrix as a [rows.length, T] float32 tensor. */
@@ -88,7 +89,7 @@ export const updateLoss =
     const bounds = batch.clipBounds!;
     const epsLow = config.clip.mode === 'aaac' ? gatherRows(bounds.epsLow, rows) : config.clip.epsLow;
     const epsHigh = config.clip.mode === 'aaac' ? gatherRows(bounds.epsHigh, rows) : config.clip.epsHigh;
-    const policyLoss = policyLosses[config.algorithm.policyLoss];
+    const policyLoss = tensorPolicyLosses[config.algorithm.policyLoss];
     const lossAgg = config.algorithm.lossAgg;
     const tokenShare = microBatchShare('token-mean', batch.mask, rows, mini);
 
