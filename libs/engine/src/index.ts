@@ -4,3 +4,5 @@
  */
 export * from './contract.js';
 export * from './objective/types.js';
+export * from './schedule.js';
+export * from './update/index.js';
