@@ -2,16 +2,17 @@
  * A training checkpoint of the `rlflow` run, in the run's numbered checkpoint directory:
  *
  *   step-NNNNNN/
- *     engine/          the engine's own state (`Engine.save`: weights, optimizer state, reference,
- *                      with the sha256 of every file)
- *     manifest.json    format, the finished step, the curriculum state and the engine's receipt; written last
+ *     …                the engine's own state (`Engine.save`: weights, optimizer state, reference,
+ *                      and its manifest.json with the sha256 of every file; for the TensorFlow.js
+ *                      engine policy/, optimizer.bin, manifest.json)
+ *     run.json         format, the finished step, the curriculum state and the engine's receipt; written last
  *
  * The directory is filled under a temporary name and renamed into place (run/checkpoints.ts),
  * so `kill -9` at any moment leaves either the previous checkpoints or the new one, never a
- * half-written one that loads. Loading hands `engine/` to the engine, which checks every hash
- * and its model, and decodes the curriculum state with io-ts.
+ * half-written one that loads. Loading hands the directory to the engine, which checks every
+ * hash and its model, and decodes the run's state with io-ts.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
@@ -19,11 +20,11 @@ import { deriveSeed, DecodeError } from '@rlflow/core';
 import { CurriculumStateJson, decodeCurriculumState, encodeCurriculumState, type CurriculumState } from '@rlflow/curriculum';
 import type { Engine, EngineInit } from '@rlflow/engine';
 import type { TrainConfig } from '../config/index.js';
-import { latestCheckpoint, MANIFEST_FILE, writeCheckpointDir, type CheckpointEntry } from '../run/index.js';
+import { listCheckpoints, writeCheckpointDir, type CheckpointEntry } from '../run/index.js';
 import { ensureSftCheckpoint } from '../sft/index.js';
 
 export const RUN_CHECKPOINT_FORMAT = 'rlflow-run-checkpoint/2';
-export const ENGINE_STATE_DIR = 'engine';
+export const RUN_STATE_FILE = 'run.json';
 
 export const TrainingManifest = t.type({
   format: t.literal(RUN_CHECKPOINT_FORMAT),
@@ -39,24 +40,40 @@ export const writeTrainingCheckpoint = (dir: string, step: number, engine: Engin
     dir,
     step,
     async (tmp) => {
-      const saved = await engine.save(join(tmp, ENGINE_STATE_DIR));
+      const saved = await engine.save(tmp);
       if (E.isLeft(saved)) throw saved.left;
       const manifest: TrainingManifest = { format: RUN_CHECKPOINT_FORMAT, step, curriculum: encodeCurriculumState(state), engine: saved.right };
-      await writeFile(join(tmp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+      await writeFile(join(tmp, RUN_STATE_FILE), `${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
     },
-    TrainingManifest,
   );
 
-export const latestTrainingCheckpoint = (dir: string): Promise<CheckpointEntry<TrainingManifest> | null> => latestCheckpoint(dir, TrainingManifest);
+const readRunState = async (path: string): Promise<TrainingManifest | null> => {
+  try {
+    const decoded = TrainingManifest.decode(JSON.parse(await readFile(join(path, RUN_STATE_FILE), 'utf8')));
+    return E.isRight(decoded) ? decoded.right : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The complete checkpoint with the highest step (its engine manifest and its run state both decode), or null. */
+export const latestTrainingCheckpoint = async (dir: string): Promise<CheckpointEntry<TrainingManifest> | null> => {
+  const complete = await listCheckpoints(dir);
+  for (const entry of [...complete].reverse()) {
+    const manifest = await readRunState(entry.path);
+    if (manifest !== null && manifest.step === entry.step) return { step: entry.step, path: entry.path, manifest };
+  }
+  return null;
+};
 
 /** Restores the engine's state and returns the curriculum state of a checkpoint; anything that does not match is an error naming it. */
 export const restoreTrainingCheckpoint = async (entry: CheckpointEntry<TrainingManifest>, engine: Engine): Promise<CurriculumState> => {
-  const loaded = await engine.load(join(entry.path, ENGINE_STATE_DIR));
+  const loaded = await engine.load(entry.path);
   if (E.isLeft(loaded)) throw loaded.left;
   if (loaded.right.steps !== entry.manifest.engine.steps) {
-    throw new DecodeError(join(entry.path, MANIFEST_FILE), [`engine.steps: is ${entry.manifest.engine.steps}, the engine's state holds ${loaded.right.steps}`]);
+    throw new DecodeError(join(entry.path, RUN_STATE_FILE), [`engine.steps: is ${entry.manifest.engine.steps}, the engine's state holds ${loaded.right.steps}`]);
   }
-  const state = decodeCurriculumState(join(entry.path, MANIFEST_FILE))(entry.manifest.curriculum);
+  const state = decodeCurriculumState(join(entry.path, RUN_STATE_FILE))(entry.manifest.curriculum);
   if (E.isLeft(state)) throw state.left;
   return state.right;
 };
