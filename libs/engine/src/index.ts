@@ -4,5 +4,8 @@
  */
 export * from './contract.js';
 export * from './objective/types.js';
+export * from './objective/objective.js';
+export * from './objective/entropy-bonus.js';
+export { OBJECTIVE_STAGE } from './objective/validation.js';
 export * from './schedule.js';
 export * from './update/index.js';
