@@ -20,8 +20,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { grpo } from '@rlflow/advantage';
-import { aaac, aaacTensor, lossAndGradient, ppo, ppoTensor, toTensor2D } from '@rlflow/clipping';
+import { aaac, ppo } from '@rlflow/clipping';
 import { Rng, broadcastRows, unwrap, writeFileAtomic, type Matrix } from '@rlflow/core';
+import { aaacTensor, lossAndGradient, ppoTensor, toTensor2D } from '@rlflow/policy/tensor';
 
 export interface StagesBenchOptions {
   /** Write the figures to this JSON file as well. */

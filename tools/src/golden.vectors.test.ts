@@ -1,16 +1,30 @@
 /**
  * The golden-case suite: every case of every `*.json` in RLFLOW_VECTORS_DIR (else
- * fixtures/vectors) against the stage registered under the file's `stage` name. A file
- * whose stage no library registers fails, and so does a corrupted case.
+ * fixtures/vectors) against every checker registered under the file's `stage` name: the plain
+ * form of the stage (@rlflow/advantage, @rlflow/clipping, @rlflow/curriculum) and, for the
+ * clipping stages, its tensor form too (@rlflow/policy/tensor). A file whose stage no library
+ * registers fails, and so does a corrupted case, under each checker.
  */
 import { describe, expect, it } from 'vitest';
-import { loadVectorFiles, vectorsDir, type GoldenRegistry, type VectorCase } from '@rlflow/core/testing';
+import { loadVectorFiles, vectorsDir, type GoldenChecker, type GoldenRegistry, type VectorCase } from '@rlflow/core/testing';
 import { golden as advantageGolden } from '@rlflow/advantage/golden';
 import { golden as clippingGolden } from '@rlflow/clipping/golden';
 import { golden as curriculumGolden } from '@rlflow/curriculum/golden';
+import { tensorGolden } from '@rlflow/policy/tensor/golden';
 
-const registries: readonly GoldenRegistry[] = [advantageGolden, clippingGolden, curriculumGolden];
-const checkers = Object.assign({}, ...registries) as GoldenRegistry;
+const registries: ReadonlyArray<readonly [string, GoldenRegistry]> = [
+  ['plain', advantageGolden],
+  ['plain', clippingGolden],
+  ['plain', curriculumGolden],
+  ['tensor', tensorGolden],
+];
+const checkers: Readonly<Record<string, ReadonlyArray<readonly [string, GoldenChecker]>>> = registries.reduce<Record<string, Array<readonly [string, GoldenChecker]>>>(
+  (byStage, [form, registry]) => {
+    for (const [stage, check] of Object.entries(registry)) (byStage[stage] ??= []).push([form, check]);
+    return byStage;
+  },
+  {},
+);
 
 const files = loadVectorFiles();
 
@@ -46,25 +60,28 @@ describe(`golden cases in ${vectorsDir()}`, () => {
     expect(files.length).toBeGreaterThan(0);
   });
 
+  it('checks every clipping stage in both its plain and its tensor form', () => {
+    expect(Object.keys(tensorGolden).sort()).toEqual(Object.keys(clippingGolden).sort());
+  });
+
   for (const file of files) {
     describe(`${file.stage} (${file.file})`, () => {
       it('names a stage some library implements', () => {
         expect(Object.keys(checkers), `no library registers stage "${file.stage}"`).toContain(file.stage);
       });
 
-      const check = checkers[file.stage];
-      if (check === undefined) return;
+      for (const [form, check] of checkers[file.stage] ?? []) {
+        it.each(file.cases.map((c) => [c.name, c] as const))(`${form}: %s`, async (_name, testCase) => {
+          await check(testCase);
+        });
 
-      it.each(file.cases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
-        await check(testCase);
-      });
-
-      it('rejects a corrupted case', async () => {
-        const first = file.cases[0];
-        const bad = first === undefined ? undefined : corrupt(first);
-        expect(bad, 'the file has no case with a number or boolean to corrupt').toBeDefined();
-        await expect(Promise.resolve().then(() => check(bad!))).rejects.toThrow();
-      });
+        it(`${form}: rejects a corrupted case`, async () => {
+          const first = file.cases[0];
+          const bad = first === undefined ? undefined : corrupt(first);
+          expect(bad, 'the file has no case with a number or boolean to corrupt').toBeDefined();
+          await expect(Promise.resolve().then(() => check(bad!))).rejects.toThrow();
+        });
+      }
     });
   }
 });

@@ -17,29 +17,28 @@ import type { AdvantageKernel } from './kernel.js';
 import { reinforceppBaseline } from './reinforcepp-baseline.js';
 import { rloo } from './rloo.js';
 
-export const advantageEstimatorNames = ['grpo', 'drgrpo', 'rloo', 'reinforcepp_baseline'] as const;
-export type AdvantageEstimatorName = (typeof advantageEstimatorNames)[number];
-
 export interface AdvantageEstimatorParams {
   readonly eps?: number;
 }
 
 export interface AdvantageEstimator {
-  readonly name: AdvantageEstimatorName;
-  /** True when the kernel reads `lengths` (it whitens over tokens). */
-  readonly needsLengths: boolean;
   readonly create: (params?: AdvantageEstimatorParams) => AdvantageKernel;
 }
 
-export const advantageEstimators: Readonly<Record<AdvantageEstimatorName, AdvantageEstimator>> = {
-  grpo: { name: 'grpo', needsLengths: false, create: (params = {}) => grpo(params) },
-  drgrpo: { name: 'drgrpo', needsLengths: false, create: () => drgrpo() },
-  rloo: { name: 'rloo', needsLengths: false, create: () => rloo() },
-  reinforcepp_baseline: { name: 'reinforcepp_baseline', needsLengths: true, create: (params = {}) => reinforceppBaseline(params) },
-};
+/** The registry: its keys are the names a config may use (add an estimator here and nowhere else). */
+export const advantageEstimators = {
+  grpo: { create: (params = {}) => grpo(params) },
+  drgrpo: { create: () => drgrpo() },
+  rloo: { create: () => rloo() },
+  reinforcepp_baseline: { create: (params = {}) => reinforceppBaseline(params) },
+} as const satisfies Readonly<Record<string, AdvantageEstimator>>;
 
-export const isAdvantageEstimatorName = (name: string): name is AdvantageEstimatorName =>
-  (advantageEstimatorNames as readonly string[]).includes(name);
+export type AdvantageEstimatorName = keyof typeof advantageEstimators;
+
+/** The registry's names, in its order. */
+export const advantageEstimatorNames = Object.keys(advantageEstimators) as readonly AdvantageEstimatorName[];
+
+export const isAdvantageEstimatorName = (name: string): name is AdvantageEstimatorName => Object.hasOwn(advantageEstimators, name);
 
 /** The kernel a config string names, or a StageError listing the known names. */
 export const advantageEstimator = (name: string, params: AdvantageEstimatorParams = {}): E.Either<StageError, AdvantageKernel> =>

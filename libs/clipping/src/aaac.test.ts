@@ -1,18 +1,14 @@
 /**
  * AAAC clip bounds (docs/algorithms.md §4): equal to fixed at δ = 0, monotone in A, inside their
- * range; tensor form vs plain; typed errors.
+ * range; typed errors.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, type StageError } from '@rlflow/core';
 import { AAAC_DEFAULTS, aaac, aaacBound, type AaacParams } from './aaac.js';
-import { aaacTensor } from './aaac.tensor.js';
-import { useCpuBackend } from './cpu-backend.js';
 import { fixed } from './fixed.js';
-import { toTensor2D } from './tensor/convert.js';
-import { f32, leakedBy, matrixArb, shapeArb } from './testing/arbitraries.js';
+import { f32, matrixArb, shapeArb } from './testing/arbitraries.js';
 
 const paramsArb: fc.Arbitrary<AaacParams> = fc.record({
   epsLow0: fc.double({ min: 0, max: 1, noNaN: true }),
@@ -28,8 +24,6 @@ const left = <A>(result: E.Either<StageError, A>): StageError => {
   if (E.isRight(result)) throw new Error('expected a StageError');
   return result.left;
 };
-
-beforeAll(useCpuBackend);
 
 describe('aaac (docs/algorithms.md §4)', () => {
   it('equals fixed(epsLow0, epsHigh0) when δ_low = δ_high = 0', () => {
@@ -86,33 +80,6 @@ describe('aaac (docs/algorithms.md §4)', () => {
     expect(unwrap(aaac({ kappa: 1 })(advantages))).toEqual(unwrap(aaac(AAAC_DEFAULTS)(advantages)));
   });
 
-  it('tensor form agrees with the plain form and leaves no tensor behind', () => {
-    fc.assert(
-      fc.property(paramsArb, advantagesArb, (p, advantages) => {
-        const plain = unwrap(aaac(p)(advantages));
-        const leaked = leakedBy(() => {
-          const a = toTensor2D(advantages);
-          const bounds = unwrap(aaacTensor(p)(a));
-          const low = bounds.epsLow.dataSync();
-          const high = bounds.epsHigh.dataSync();
-          plain.epsLow.data.forEach((x, i) => expect(low[i]).toBeCloseTo(x, 5));
-          plain.epsHigh.data.forEach((x, i) => expect(high[i]).toBeCloseTo(x, 5));
-          tf.dispose([a, bounds.epsLow, bounds.epsHigh]);
-        });
-        expect(leaked).toBe(0);
-      }),
-      { numRuns: 30 },
-    );
-  });
-
-  it('works per sequence ([B, 1]) in tensor form', () => {
-    const a = tf.tensor2d([[1], [-1]]);
-    const bounds = unwrap(aaacTensor()(a));
-    expect(bounds.epsHigh.shape).toEqual([2, 1]);
-    expect(Array.from(bounds.epsHigh.dataSync())[0]).toBeCloseTo(0.28 + 0.12 * Math.tanh(1), 6);
-    tf.dispose([a, bounds.epsLow, bounds.epsHigh]);
-  });
-
   describe('bad input is a StageError naming the field and index', () => {
     const advantages = { rows: 2, cols: 2, data: Float64Array.from([0, 1, Number.NaN, 2]) };
     const ok = { rows: 1, cols: 1, data: Float64Array.from([0]) };
@@ -120,10 +87,6 @@ describe('aaac (docs/algorithms.md §4)', () => {
     it('a non-finite advantage', () => {
       const err = left(aaac()(advantages));
       expect([err.stage, err.field, err.index, err.kind]).toEqual(['clip.aaac', 'advantages', [1, 0], 'not-finite']);
-      const t = tf.tensor2d([[0, Number.POSITIVE_INFINITY]]);
-      const tensorErr = left(aaacTensor()(t));
-      expect([tensorErr.field, tensorErr.index, tensorErr.kind]).toEqual(['advantages', [0, 1], 'not-finite']);
-      t.dispose();
     });
 
     it.each([

@@ -1,17 +1,13 @@
 /**
  * Loss aggregation (docs/algorithms.md §3): worked example, agreement of the modes at equal lengths,
- * empty batches, weights = ∂agg/∂loss, tensor vs plain; typed errors.
+ * empty batches, weights = ∂agg/∂loss; typed errors.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, type Matrix } from '@rlflow/core';
 import { LOSS_AGGREGATIONS, aggregate, aggregationWeights, type LossAggregation } from './aggregation.js';
-import { aggregateTensor } from './aggregation.tensor.js';
-import { useCpuBackend } from './cpu-backend.js';
-import { toTensor2D } from './tensor/convert.js';
-import { f32, leakedBy, maskArb, matrixArb, prefixMask, shapeArb } from './testing/arbitraries.js';
+import { f32, maskArb, matrixArb, prefixMask, shapeArb } from './testing/arbitraries.js';
 
 const casesArb = shapeArb.chain(({ rows, cols }) => fc.record({ loss: matrixArb(rows, cols, -5, 5), mask: maskArb(rows, cols) }));
 /** Every row valid for the same number L ≥ 1 of tokens. */
@@ -24,8 +20,6 @@ const equalLengthsArb = shapeArb.chain(({ rows, cols }) =>
 );
 
 const agg = (mode: LossAggregation, loss: Matrix, mask: Matrix, normConstant?: number): number => unwrap(aggregate(mode, { normConstant })(loss, mask));
-
-beforeAll(useCpuBackend);
 
 describe('loss aggregation (docs/algorithms.md §3)', () => {
   it('computes each mode on a worked example', () => {
@@ -89,22 +83,6 @@ describe('loss aggregation (docs/algorithms.md §3)', () => {
     );
   });
 
-  it('tensor form agrees with the plain form and leaves no tensor behind', () => {
-    fc.assert(
-      fc.property(casesArb, fc.constantFrom(...LOSS_AGGREGATIONS), ({ loss, mask }, mode) => {
-        const expected = agg(mode, loss, mask);
-        const leaked = leakedBy(() => {
-          const [l, m] = [toTensor2D(loss), toTensor2D(mask)];
-          const value = unwrap(aggregateTensor(mode)(l, m));
-          expect(value.dataSync()[0]).toBeCloseTo(expected, 4);
-          tf.dispose([l, m, value]);
-        });
-        expect(leaked).toBe(0);
-      }),
-      { numRuns: 60 },
-    );
-  });
-
   describe('bad input is a StageError naming the field and index', () => {
     const loss = { rows: 1, cols: 2, data: Float64Array.from([1, 2]) };
     const mask = prefixMask([2], 2);
@@ -121,19 +99,5 @@ describe('loss aggregation (docs/algorithms.md §3)', () => {
       expect(error(aggregate('token-mean')(loss, { ...mask, data: Float64Array.from([1, 0.5]) }))).toMatchObject({ field: 'mask', index: [0, 1], kind: 'not-binary' });
     });
 
-    it('the same in tensor form, leaving no tensor behind', () => {
-      const infinite = tf.tensor2d([[1, Number.NEGATIVE_INFINITY]]);
-      const finite = tf.tensor2d([[1, 2]]);
-      const ones = tf.tensor2d([[1, 1]]);
-      const wide = tf.tensor2d([[1, 1, 1]]);
-      const leaked = leakedBy(() => {
-        expect(error(aggregateTensor('token-mean')(infinite, ones))).toMatchObject({ field: 'loss', index: [0, 1], kind: 'not-finite' });
-        expect(error(aggregateTensor('token-mean')(finite, finite))).toMatchObject({ field: 'mask', index: [0, 1], kind: 'not-binary' });
-        expect(error(aggregateTensor('token-mean')(finite, wide))).toMatchObject({ field: 'mask', kind: 'length-mismatch' });
-        expect(error(aggregateTensor('sum' as LossAggregation)(finite, ones))).toMatchObject({ field: 'lossAgg', kind: 'invalid' });
-      });
-      expect(leaked).toBe(0);
-      tf.dispose([infinite, finite, ones, wide]);
-    });
   });
 });

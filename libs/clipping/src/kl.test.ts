@@ -1,20 +1,14 @@
 /**
  * KL estimators and KL loss (docs/algorithms.md §2, §6): values, derivatives (finite differences),
- * per-sequence weights, tensor vs plain; typed errors.
+ * per-sequence weights; typed errors.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
-import { unwrap, type Matrix } from '@rlflow/core';
-import { FLOAT32, assertClose } from '@rlflow/core/testing';
+import { unwrap } from '@rlflow/core';
 import { LOSS_AGGREGATIONS, aggregate } from './aggregation.js';
-import { useCpuBackend } from './cpu-backend.js';
 import { KL_ESTIMATORS, klEstimate, klEstimators, klLoss, klTerm, type KlEstimator, type KlLossParams } from './kl.js';
-import { klEstimateTensor, klLossTensor } from './kl.tensor.js';
-import { toTensor2D } from './tensor/convert.js';
-import { lossAndGradient } from './tensor/evaluate.js';
-import { f32, leakedBy, maskArb, matrixArb, prefixMask, shapeArb } from './testing/arbitraries.js';
+import { f32, maskArb, matrixArb, prefixMask, shapeArb } from './testing/arbitraries.js';
 import { numericGradient } from './testing/policy.js';
 
 const klInputArb = shapeArb.chain(({ rows, cols }) =>
@@ -25,17 +19,6 @@ const klInputArb = shapeArb.chain(({ rows, cols }) =>
     seqWeights: fc.array(f32(0, 1.2), { minLength: rows, maxLength: rows }),
   }),
 );
-
-const tensorKlLoss = (params: KlLossParams, x: { logp: Matrix; refLogp: Matrix; mask: Matrix }) => {
-  const [refLogp, mask, logp] = [toTensor2D(x.refLogp), toTensor2D(x.mask), toTensor2D(x.logp)];
-  try {
-    return unwrap(lossAndGradient((lp) => klLossTensor(params)({ logp: lp, refLogp, mask }))(logp));
-  } finally {
-    tf.dispose([refLogp, mask, logp]);
-  }
-};
-
-beforeAll(useCpuBackend);
 
 describe('KL estimators (docs/algorithms.md §2)', () => {
   it('are 0 where logp = refLogp; abs, k2 and k3 are non-negative', () => {
@@ -73,31 +56,10 @@ describe('KL estimators (docs/algorithms.md §2)', () => {
     );
   });
 
-  it('tensor estimators agree with the plain ones and leave no tensor behind', () => {
-    fc.assert(
-      fc.property(klInputArb, ({ logp, refLogp }) => {
-        const plain = unwrap(klEstimators(logp, refLogp));
-        const leaked = leakedBy(() => {
-          const [lp, ref] = [toTensor2D(logp), toTensor2D(refLogp)];
-          for (const k of KL_ESTIMATORS) {
-            const t = unwrap(klEstimateTensor(k)(lp, ref));
-            assertClose(t.dataSync(), plain[k].data, FLOAT32, k);
-            expect(unwrap(klEstimate(k)(logp, refLogp))).toEqual(plain[k]);
-            t.dispose();
-          }
-          tf.dispose([lp, ref]);
-        });
-        expect(leaked).toBe(0);
-      }),
-      { numRuns: 40 },
-    );
-  });
-
-  it('abs has derivative 0 where logp = refLogp, in both forms', () => {
+  it('abs has derivative 0 where logp = refLogp', () => {
     const x = { rows: 1, cols: 1, data: Float64Array.from([-1]) };
     const mask = prefixMask([1], 1);
     expect(unwrap(klLoss({ estimator: 'abs', coef: 1 })({ logp: x, refLogp: x, mask })).gradLogp.data[0]).toBe(0);
-    expect(tensorKlLoss({ estimator: 'abs', coef: 1 }, { logp: x, refLogp: x, mask }).gradLogp[0]).toBe(0);
   });
 });
 
@@ -149,20 +111,6 @@ describe('KL loss (docs/algorithms.md §6)', () => {
     );
   });
 
-  it('tensor form agrees with the plain form (value and autodiff gradient) and leaves no tensor behind', () => {
-    fc.assert(
-      fc.property(klInputArb, fc.constantFrom(...KL_ESTIMATORS), fc.boolean(), (x, estimator, weighted) => {
-        const params: KlLossParams = { estimator, coef: 0.01, seqWeights: weighted ? x.seqWeights : null };
-        const plain = unwrap(klLoss(params)(x));
-        let tensor: ReturnType<typeof tensorKlLoss> | undefined;
-        expect(leakedBy(() => (tensor = tensorKlLoss(params, x)))).toBe(0);
-        assertClose(tensor!.values.loss, plain.loss, FLOAT32, 'loss');
-        assertClose(tensor!.gradLogp, plain.gradLogp.data, FLOAT32, 'gradLogp');
-      }),
-      { numRuns: 60 },
-    );
-  });
-
   describe('bad input is a StageError naming the field and index', () => {
     const x = { rows: 2, cols: 2, data: Float64Array.from([-1, -2, -3, -4]) };
     const mask = prefixMask([2, 1], 2);
@@ -179,23 +127,13 @@ describe('KL loss (docs/algorithms.md §6)', () => {
       expect(errorOf({ estimator: 'k3', coef: 1, seqWeights: [-1, 1] })).toEqual(['kl.loss', 'seqWeights', 0, 'negative']);
     });
 
-    it('bad inputs, plain and tensor', () => {
+    it('bad inputs', () => {
       const nan = { ...x, data: Float64Array.from([-1, -2, Number.NaN, -4]) };
       expect(errorOf({ estimator: 'k1', coef: 1 }, { logp: x, refLogp: nan, mask })).toEqual(['kl.loss', 'refLogp', [1, 0], 'not-finite']);
       expect(errorOf({ estimator: 'k1', coef: 1 }, { logp: x, refLogp: x, mask: { ...mask, data: Float64Array.from([1, 1, -1, 0]) } })).toEqual(['kl.loss', 'mask', [1, 0], 'not-binary']);
       expect(errorOf({ estimator: 'k1', coef: 1 }, { logp: x, refLogp: { rows: 1, cols: 4, data: x.data }, mask })).toEqual(['kl.loss', 'refLogp', null, 'length-mismatch']);
       const e = klEstimators(x, nan);
       expect(E.isLeft(e) && [e.left.stage, e.left.field, e.left.index]).toEqual(['kl.estimators', 'refLogp', [1, 0]]);
-      const [t, tNan, tMask] = [toTensor2D(x), toTensor2D(nan), toTensor2D(mask)];
-      const column = tf.zeros([4, 1]) as tf.Tensor2D;
-      const leaked = leakedBy(() => {
-        const r = klLossTensor({ estimator: 'k3', coef: 1 })({ logp: tNan, refLogp: t, mask: tMask });
-        expect(E.isLeft(r) && [r.left.field, r.left.index, r.left.kind]).toEqual(['logp', [1, 0], 'not-finite']);
-        const s = klEstimateTensor('k2')(t, column);
-        expect(E.isLeft(s) && [s.left.stage, s.left.field, s.left.kind]).toEqual(['kl.estimators', 'refLogp', 'length-mismatch']);
-      });
-      tf.dispose([t, tNan, tMask, column]);
-      expect(leaked).toBe(0);
     });
   });
 });

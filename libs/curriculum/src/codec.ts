@@ -6,8 +6,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
-import { decodeWith, type DecodeError } from '@rlflow/core';
-import type { CurriculumState } from './state.js';
+import { decodeWith, literalUnion, type DecodeError } from '@rlflow/core';
+import { CURRICULUM_PHASES, type CurriculumState } from './state.js';
 
 const numberWhere = (name: string, holds: (x: number) => boolean): t.Type<number, number, unknown> =>
   new t.Type<number, number, unknown>(
@@ -23,7 +23,7 @@ const Probability = numberWhere('Probability', (x) => x >= 0 && x <= 1);
 export const CurriculumStateJson = t.type({
   step: Count,
   reuse: numberWhere('PositiveInteger', (x) => Number.isInteger(x) && x >= 1),
-  phase: t.keyof({ explore: null, exploit: null }),
+  phase: literalUnion(CURRICULUM_PHASES),
   prompts: t.array(t.tuple([t.string, t.type({ passRates: t.array(Probability), seen: Count, lastStep: Count })])),
   gate: t.type({ kept: Count, rejected: Count, lastKeepRate: t.union([Probability, t.null]) }),
 });

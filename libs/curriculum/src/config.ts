@@ -10,9 +10,13 @@
 import { inRange, type Check } from '@rlflow/core';
 import type { AdaptiveReuseParams } from './adaptive-reuse.js';
 import { integerIn } from './checks.js';
-import type { ReuseScheduleParams } from './reuse.js';
+import { reuseScheduleNames, type ReuseScheduleParams } from './reuse.js';
 
 export type ReuseConfig = ReuseScheduleParams | AdaptiveReuseParams;
+
+/** Every `reuse.schedule` a configuration may name: the clock schedules K(t), then the adaptive one. */
+export const reuseScheduleKinds = [...reuseScheduleNames, 'adaptive'] as const satisfies readonly ReuseConfig['schedule'][];
+export type ReuseScheduleKind = (typeof reuseScheduleKinds)[number];
 
 export interface CurriculumConfig {
   readonly reuse: ReuseConfig;

@@ -14,7 +14,8 @@ import { adaptiveReuseChecks } from './adaptive-reuse.js';
 import { curriculumConfigChecks, type CurriculumConfig } from './config.js';
 import { reuseSchedule } from './reuse.js';
 
-export type CurriculumPhase = 'explore' | 'exploit';
+export const CURRICULUM_PHASES = ['explore', 'exploit'] as const;
+export type CurriculumPhase = (typeof CURRICULUM_PHASES)[number];
 
 export interface PromptRecord {
   /** The latest pass rates (fraction correct of its group), oldest first, at most `historyWindow`. */

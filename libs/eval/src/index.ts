@@ -4,4 +4,3 @@ export * from './stats/index.js';
 export * from './report/index.js';
 export * from './endpoint/index.js';
 export * from './llm-extract/index.js';
-export * from './local/index.js';

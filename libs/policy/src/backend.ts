@@ -15,9 +15,11 @@ import { registerThreadedWasm } from './wasm-threads.js';
 
 export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
-export type BackendChoice = BackendName | 'auto';
+/** What a user may ask for: a backend by name, or `auto`. */
+export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-export const isBackendChoice = (s: string): s is BackendChoice => s === 'auto' || (BACKEND_NAMES as readonly string[]).includes(s);
+export const isBackendChoice = (s: string): s is BackendChoice => (BACKEND_CHOICES as readonly string[]).includes(s);
 
 export interface BackendOptions {
   /** wasm threads (XNNPACK thread pool); default `RLFLOW_WASM_THREADS` or the number of cores, at most 8. */

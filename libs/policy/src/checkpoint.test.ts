@@ -1,10 +1,11 @@
 /**
  * Checkpoints of the engine (tiny configuration, cpu backend): a policy save → load reproduces
- * its log-probs exactly; a trainer checkpoint restores weights, AdamW moments, step count and
- * the reference copy, so the restored trainer's next step equals the original's bit for bit;
+ * its log-probs exactly, and weights that do not match the hash in policy.json are refused; a
+ * trainer checkpoint restores weights, AdamW moments, step count and the reference copy, so the restored trainer's next step equals the original's bit for bit;
  * every damaged or mismatched file is refused with a message naming it; rewriting a checkpoint
  * replaces it whole; and no tensor is left behind.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import * as t from 'io-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, unwrap } from '@rlflow/core';
 import { initBackend } from './backend.js';
-import { readPolicyCheckpoint, writePolicyCheckpoint } from './checkpoint.js';
+import { POLICY_FILE, POLICY_FORMAT, readPolicyCheckpoint, verifyPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
 import { tinyPolicyConfig, type PolicyConfig } from './config.js';
 import type { SequenceInput } from './layout.js';
 import { supervisedLoss } from './losses.js';
@@ -63,6 +64,26 @@ describe('policy checkpoint', () => {
     expect(Array.from(unwrap(loaded.logProbs(sequences)).logp.data)).toEqual(Array.from(unwrap(policy.logProbs(sequences)).logp.data));
     policy.dispose();
     loaded.dispose();
+  });
+
+  it('carries the sha256 of its weights and refuses weights that do not match, naming the file', async () => {
+    const policy = createPolicy(config, 9);
+    const dir = join(root, 'policy-tampered');
+    await writePolicyCheckpoint(dir, policy);
+    policy.dispose();
+    const manifest = JSON.parse(await readFile(join(dir, POLICY_FILE), 'utf8')) as { format: string; weightsSha256: string };
+    expect(manifest.format).toBe(POLICY_FORMAT);
+    expect(manifest.weightsSha256).toBe(createHash('sha256').update(await readFile(join(dir, WEIGHTS_FILE))).digest('hex'));
+    expect(E.isRight(await verifyPolicyCheckpoint(dir))).toBe(true);
+    const weights = await readFile(join(dir, WEIGHTS_FILE));
+    weights[weights.length >> 1] = weights[weights.length >> 1]! ^ 0x01;
+    await writeFile(join(dir, WEIGHTS_FILE), weights);
+    const tensors = tf.memory().numTensors;
+    expect(leftMessage(await readPolicyCheckpoint(dir))).toMatch(new RegExp(`${WEIGHTS_FILE}: sha256 [0-9a-f]{64}, ${POLICY_FILE} says ${manifest.weightsSha256}`));
+    expect(leftMessage(await verifyPolicyCheckpoint(dir))).toContain(WEIGHTS_FILE);
+    expect(tf.memory().numTensors).toBe(tensors);
+    await writeFile(join(dir, POLICY_FILE), JSON.stringify({ ...manifest, format: 'rlflow-policy/1', weightsSha256: undefined }));
+    expect(leftMessage(await readPolicyCheckpoint(dir))).toMatch(/format/);
   });
 });
 

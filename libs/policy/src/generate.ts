@@ -149,15 +149,19 @@ const uncachedLogits = (params: ParamTensors, config: PolicyConfig, prompts: rea
 
 const disposeAll = (tensors: readonly tf.Tensor[]): void => tensors.forEach((t) => t.dispose());
 
-/** Samples up to `maxNewTokens` tokens for every prompt (inputs already validated). */
-export const generateWith = (
+/**
+ * The decoding loop as a generator: it yields each step's logits tensor [B, V] and is resumed
+ * with their values, so one loop serves a synchronous reader (`dataSync`) and an asynchronous
+ * one (`await data()`, the only kind some backends have). The reader disposes what it is given.
+ */
+function* decode(
   params: ParamTensors,
   config: PolicyConfig,
   prompts: readonly PromptInput[],
   sampling: SamplingParams,
   seed: number,
-  options: GenerateOptions = {},
-): Generation => {
+  options: GenerateOptions,
+): Generator<tf.Tensor2D, Generation, Float32Array> {
   const batch = prompts.length;
   const width = sampling.maxNewTokens;
   const stopAtEos = sampling.stopAtEos ?? true;
@@ -184,8 +188,7 @@ export const generateWith = (
   let steps = 0;
   try {
     for (let t = 0; t < width; t++) {
-      const logits = logitsTensor.dataSync() as Float32Array;
-      logitsTensor.dispose();
+      const logits = yield logitsTensor;
       options.onStepLogits?.(t, logits);
       steps = t + 1;
       for (let b = 0; b < batch; b++) {
@@ -236,3 +239,59 @@ export const generateWith = (
   };
 };
 
+
+/** Drives `decode`, reading every logits tensor synchronously and disposing it; the generator's cleanup runs on a failed read too. */
+const decodeSync = (steps: Generator<tf.Tensor2D, Generation, Float32Array>): Generation => {
+  let step = steps.next();
+  while (step.done !== true) {
+    const logits = step.value;
+    let read: Float32Array;
+    try {
+      read = logits.dataSync() as Float32Array;
+    } catch (error) {
+      steps.return(undefined as never);
+      throw error;
+    } finally {
+      logits.dispose();
+    }
+    step = steps.next(read);
+  }
+  return step.value;
+};
+
+/** Samples up to `maxNewTokens` tokens for every prompt (inputs already validated), reading logits synchronously. */
+export const generateWith = (
+  params: ParamTensors,
+  config: PolicyConfig,
+  prompts: readonly PromptInput[],
+  sampling: SamplingParams,
+  seed: number,
+  options: GenerateOptions = {},
+): Generation => decodeSync(decode(params, config, prompts, sampling, seed, options));
+
+/** `generateWith`, reading logits asynchronously (`await data()`): the same tokens for the same seed. */
+export const generateWithAsync = async (
+  params: ParamTensors,
+  config: PolicyConfig,
+  prompts: readonly PromptInput[],
+  sampling: SamplingParams,
+  seed: number,
+  options: GenerateOptions = {},
+): Promise<Generation> => {
+  const steps = decode(params, config, prompts, sampling, seed, options);
+  let step = steps.next();
+  while (step.done !== true) {
+    const logits = step.value;
+    let read: Float32Array;
+    try {
+      read = (await logits.data()) as Float32Array;
+    } catch (error) {
+      steps.return(undefined as never);
+      throw error;
+    } finally {
+      logits.dispose();
+    }
+    step = steps.next(read);
+  }
+  return step.value;
+};

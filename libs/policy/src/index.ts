@@ -1,4 +1,4 @@
-export { initBackend, isBackendChoice, BACKEND_NAMES, type BackendChoice, type BackendName, type BackendInfo, type BackendOptions } from './backend.js';
+export { initBackend, isBackendChoice, BACKEND_NAMES, BACKEND_CHOICES, type BackendChoice, type BackendName, type BackendInfo, type BackendOptions } from './backend.js';
 export {
   PolicyConfigCodec,
   defaultPolicyConfig,
@@ -43,17 +43,35 @@ export {
 } from './trainer.js';
 export { supervisedLoss } from './losses.js';
 export { forwardFlopsPerSequence, trainingFlopsPerSequence, type SequenceShape } from './flops.js';
-export { writePolicyCheckpoint, readPolicyCheckpoint, readPolicyManifest, POLICY_FILE, WEIGHTS_FILE, POLICY_FORMAT, type PolicyManifest } from './checkpoint.js';
+export {
+  writePolicyCheckpoint,
+  writePolicyWeights,
+  readPolicyCheckpoint,
+  readPolicyWeights,
+  readPolicyManifest,
+  verifyPolicyCheckpoint,
+  POLICY_FILE,
+  WEIGHTS_FILE,
+  POLICY_FORMAT,
+  type PolicyManifest,
+  type PolicyWeights,
+} from './checkpoint.js';
 export {
   TRAINER_CHECKPOINT_FORMAT,
   TRAINER_MANIFEST_FILE,
   TRAINER_POLICY_DIR,
   trainerManifestCodec,
   fillTrainerCheckpoint,
+  fillStateCheckpoint,
   writeTrainerCheckpoint,
   readTrainerManifest,
   readTrainerCheckpoint,
+  readStateCheckpoint,
   type TrainerManifest,
   type RestoredTrainer,
   type ReadTrainerOptions,
+  type RestoredState,
+  type ReadStateOptions,
+  type StoredOptimizerState,
 } from './trainer-checkpoint.js';
+export { TfjsEngine, createTfjsEngine, TFJS_ENGINE, ACTIVE_DEVICE } from './engine/tfjs-engine.js';

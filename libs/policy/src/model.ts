@@ -12,7 +12,7 @@
  * Activations are time-major rows: row s·B + b is column s of sequence b.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerKernelGradients } from '@rlflow/clipping';
+import { registerKernelGradients } from './tensor/gradients.js';
 import { geometry, type PolicyConfig } from './config.js';
 import { attentionBias, type Layout } from './layout.js';
 import { attentionBlock, attentionForward, embed, linear, normLinear, tokenEntropy, tokenLogProb, type AttentionShape } from './ops.js';

@@ -64,6 +64,19 @@ export const clipScale = (norm: number, maxNorm: number): number => (maxNorm > 0
 export const globalNorm = (grads: readonly tf.Tensor[]): number =>
   tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
 
+/** ‖g‖₂ over all gradients, read back asynchronously (backends that cannot read synchronously). */
+export const readGlobalNorm = async (grads: readonly tf.Tensor[]): Promise<number> => {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+  try {
+    return (await norm.data())[0]!;
+  } finally {
+    norm.dispose();
+  }
+};
+
+/** The moment and weight-decay coefficients an AdamW update uses. */
+export type AdamWCoefficients = Pick<OptimizerConfig, 'beta1' | 'beta2' | 'epsilon' | 'weightDecay'>;
+
 export interface AdamSlot {
   readonly param: tf.Variable;
   readonly m: tf.Variable;
@@ -72,7 +85,7 @@ export interface AdamSlot {
 }
 
 /** One AdamW update of `slot` with gradient `grad` (already summed over micro-batches), in place. */
-export const adamWUpdate = (config: OptimizerConfig, slot: AdamSlot, grad: tf.Tensor, scale: number, lr: number, step: number): void => {
+export const adamWUpdate = (config: AdamWCoefficients, slot: AdamSlot, grad: tf.Tensor, scale: number, lr: number, step: number): void => {
   tf.tidy(() => {
     const g = scale === 1 ? grad : tf.mul(grad, scale);
     const m = tf.add(tf.mul(slot.m, config.beta1), tf.mul(g, 1 - config.beta1));

@@ -18,7 +18,6 @@ export * from './reward/numeric.js';
 export * from './reward/choice.js';
 export * from './reward/text.js';
 export * from './reward/verify.js';
-export * from './reward/overlong.js';
 export * from './reward/score.js';
 
 export * from './data/image.js';

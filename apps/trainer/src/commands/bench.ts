@@ -4,7 +4,7 @@
  * forms (tools/src/bench-stages.ts). `npm run bench` runs the first.
  */
 import type { Command } from 'commander';
-import { isBackendChoice } from '@rlflow/policy';
+import { BACKEND_CHOICES, isBackendChoice } from '@rlflow/policy';
 import { runModelBench, runStagesBench } from '@rlflow/tools';
 import { UsageError } from '../main.js';
 import type { RegisterCommand } from './index.js';
@@ -14,10 +14,10 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .command('bench')
     .description('benchmark the engine on the default model (or, with "stages", the algorithm stages)')
     .argument('[what]', '"model" (default) or "stages"', 'model')
-    .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--json <file>', 'also write the figures as JSON')
     .action(async (what: string, flags: { backend: string; json?: string }) => {
-      if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected auto, wasm, cpu, tensorflow or tensorflow-gpu`);
+      if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected one of ${BACKEND_CHOICES.join(', ')}`);
       const json = flags.json === undefined ? {} : { json: flags.json };
       if (what === 'stages') await runStagesBench(json);
       else if (what === 'model') await runModelBench({ backend: flags.backend, ...json });

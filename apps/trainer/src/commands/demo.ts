@@ -1,6 +1,7 @@
 /** `rlflow demo` (what `npm start` runs): SFT warm start → ACPO → before/after report in runs/demo. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { BACKEND_CHOICES } from '@rlflow/policy';
 import { describeEvaluation, runDemo } from '../demo/demo.js';
 import { integerFlag } from './flags.js';
 import type { RegisterCommand } from './index.js';
@@ -12,7 +13,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .option('-o, --out <dir>', 'output directory', 'runs/demo')
     .option('--steps <n>', 'RL steps (of 96 prompts × 8 responses)', '6')
     .option('--seed <s>', 'seed', '1')
-    .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .action(async (flags: { out: string; steps: string; seed: string; backend: string }) => {
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       const result = await runDemo({

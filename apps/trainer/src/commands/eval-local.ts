@@ -3,14 +3,16 @@
  * [--samples K --temperature T --top-p P] [--json]`: evaluates an rlflow checkpoint (an SFT warm
  * start, a training checkpoint or a policy directory) on the held-out split of the built-in suite
  * (accuracy per level and family; greedy, or avg@K over K sampled answers per problem) or, with
- * --data, greedily on a JSONL/Parquet dataset in the loaders' layout.
+ * --data, greedily on a JSONL/Parquet dataset in the loaders' layout. The evaluation talks to the
+ * engine contract's `sample` (evaluate/); the checkpoint's policy is seen through it by the
+ * transitional `policySamplingEngine` until the TF.js engine (`--engine tfjs`) loads checkpoints.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, type Decoding } from '@rlflow/eval';
-import { initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
-import { FAMILIES, isLevel, type Level } from '@rlflow/rollout';
+import { BACKEND_CHOICES, initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
+import { FAMILIES, LEVELS, isLevel, type Level } from '@rlflow/rollout';
+import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, policySamplingEngine, type Decoding } from '../evaluate/index.js';
 import { UsageError } from '../main.js';
 import { integerFlag, numberFlag } from './flags.js';
 import type { RegisterCommand } from './index.js';
@@ -51,25 +53,26 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
     .requiredOption('--checkpoint <dir>', 'checkpoint directory (SFT warm start, training checkpoint step-N, or policy directory)')
     .option('--data <file>', 'a JSONL or Parquet dataset instead of the built-in suite')
     .option('--problems <n>', 'held-out problems per family and level', '40')
-    .option('--levels <list>', 'difficulty levels of the suite', '1,2,3,4,5')
+    .option('--levels <list>', `difficulty levels of the suite, comma-separated (of ${LEVELS.join(',')})`, LEVELS.join(','))
     .option('--seed <s>', 'seed of the held-out sample (and of the sampled answers)', '1')
     .option('--samples <k>', 'answers per suite problem: 1 = greedy, k > 1 = sampled, reported as avg@k', '1')
     .option('--temperature <t>', 'sampling temperature when --samples > 1', '1')
     .option('--top-p <p>', 'nucleus sampling mass when --samples > 1', '1')
-    .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (flags: Flags) => {
       const levels = flags.levels.split(',').map((s) => Number(s.trim()));
-      if (!levels.every(isLevel)) throw new UsageError(`--levels ${JSON.stringify(flags.levels)}: expected levels in 1..5`);
-      if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected auto, wasm, cpu, tensorflow or tensorflow-gpu`);
+      if (!levels.every(isLevel)) throw new UsageError(`--levels ${JSON.stringify(flags.levels)}: expected levels of ${LEVELS.join(', ')}`);
+      if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected one of ${BACKEND_CHOICES.join(', ')}`);
       await initBackend(flags.backend);
       const policy = await loadPolicy(flags.checkpoint);
+      const engine = policySamplingEngine(policy);
       const seed = positive('seed', flags.seed);
       const decoding = decodingOf(flags);
       try {
         if (flags.data !== undefined) {
           if (decoding.samples > 1) throw new UsageError('--samples applies to the built-in suite; a --data evaluation is greedy');
-          const result = await evaluateDatasetFile({ policy, path: flags.data, seed, maxNewTokens: policy.config.maxResponseTokens });
+          const result = await evaluateDatasetFile({ engine, path: flags.data, seed, maxNewTokens: engine.info.maxResponseTokens });
           if (E.isLeft(result)) throw result.left;
           const { overall, skipped, issues } = result.right;
           process.stdout.write(
@@ -79,13 +82,13 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
           );
           return;
         }
-        const evaluation = evaluateOnSuite({
-          policy,
+        const evaluation = await evaluateOnSuite({
+          engine,
           families: FAMILIES,
           levels: levels as Level[],
           problemsPerCell: positive('problems', flags.problems),
           seed,
-          maxNewTokens: policy.config.maxResponseTokens,
+          maxNewTokens: engine.info.maxResponseTokens,
           decoding,
         });
         if (E.isLeft(evaluation)) throw evaluation.left;

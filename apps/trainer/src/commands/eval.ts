@@ -14,11 +14,13 @@ import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileAtomic } from '@rlflow/core';
 import {
+  BENCHMARK_NAMES,
   DEFAULT_BACKOFF,
   defaultCachePath,
   evaluateEndpoint,
   formatAgreement,
   formatSummary,
+  isBenchmarkName,
   measureExtraction,
   readApiKey,
   redactor,
@@ -27,9 +29,6 @@ import {
 } from '@rlflow/eval';
 import { UsageError } from '../main.js';
 import type { RegisterCommand } from './index.js';
-
-const BENCHMARKS = ['mathvista', 'logicvista', 'mmmu-pro'] as const;
-type Benchmark = (typeof BENCHMARKS)[number];
 
 interface EvalOptions {
   readonly benchmark?: string;
@@ -64,8 +63,6 @@ interface EvalOptions {
   readonly measureExtraction?: string;
   readonly json?: boolean;
 }
-
-const isBenchmark = (name: string): name is Benchmark => (BENCHMARKS as readonly string[]).includes(name);
 
 const integer = (flag: string, value: string, min: number): number => {
   const n = Number(value);
@@ -121,7 +118,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
   program
     .command('eval')
     .description('evaluate a model behind an OpenAI-compatible endpoint on MathVista, LogicVista or MMMU-Pro (resumable)')
-    .option('--benchmark <name>', `one of ${BENCHMARKS.join(', ')}`)
+    .option('--benchmark <name>', `one of ${BENCHMARK_NAMES.join(', ')}`)
     .option('--data <file>', 'MathVista testmini.json | LogicVista dataset.json | MMMU-Pro rows .jsonl (image fields as paths)')
     .option('--images <dir>', "images root; paths in the data are confined to it (default: the data file's folder, LogicVista its images/)")
     .option('--endpoint <url>', 'base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1')
@@ -154,7 +151,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
     .option('--json', 'print the summary (or agreement report) as JSON')
     .action(async (options: EvalOptions) => {
       const benchmark = options.benchmark ?? '';
-      if (!isBenchmark(benchmark)) throw new UsageError(`--benchmark must be one of ${BENCHMARKS.join(', ')}, got ${JSON.stringify(benchmark)}`);
+      if (!isBenchmarkName(benchmark)) throw new UsageError(`--benchmark must be one of ${BENCHMARK_NAMES.join(', ')}, got ${JSON.stringify(benchmark)}`);
       const apiKey = readApiKey();
       const judgeKey = readApiKey(process.env, ['RLFLOW_JUDGE_API_KEY']) ?? apiKey;
       const scrub = redactor([apiKey, judgeKey]);

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { repoRoot } from '@rlflow/core/testing';
+import { formatCsv, parseCsv } from '@rlflow/eval';
 import { main } from '../main.js';
 
 const benchmarks = process.env['RLFLOW_BENCHMARKS_DIR'] ?? resolve(repoRoot(), 'fixtures', 'benchmarks');
@@ -80,6 +81,54 @@ describe('rlflow score', () => {
     const summary = JSON.parse(stdout) as Summary;
     expect([summary.correct, summary.total, summary.unparsed]).toEqual([correct, 1730, unparsed]);
     expect(summary.breakdown['route']?.['random']?.total ?? 0).toBe(unparsed);
+  });
+
+  describe('a subset of the items', () => {
+    it('MathVista: 40 of the 1000 Bard rows, scored over those rows as calculate_score.py does', async () => {
+      const all = JSON.parse(readFileSync(join(benchmarks, 'mathvista/results/output_bard.json'), 'utf8')) as Record<string, { true_false: boolean }>;
+      const pids = Object.keys(all).filter((_, i) => i % 25 === 3);
+      const input = join(dir, 'output_bard_subset.json');
+      writeFileSync(input, JSON.stringify(Object.fromEntries(pids.map((pid) => [pid, all[pid]!]))));
+      const { code, stdout, stderr } = await run(['score', '--benchmark', 'mathvista', '--input', input, '--json']);
+      expect(code, stderr).toBe(0);
+      expect(stderr).toBe('');
+      const summary = JSON.parse(stdout) as Summary;
+      expect([summary.correct, summary.total]).toEqual([pids.filter((pid) => all[pid]!.true_false).length, 40]);
+    });
+
+    it('LogicVista: 20 rows of the GPT4 CSV, against the full dataset (with a warning) and against a dataset of those 20 items (without)', async () => {
+      const records = parseCsv('GPT4')(readFileSync(join(benchmarks, 'logicvista/eval/results/GPT4-accuracy-results.csv'), 'utf8'));
+      if (records._tag === 'Left') throw records.left;
+      const [header, ...rows] = records.right;
+      const subset = rows.filter((_, i) => i % 22 === 5).slice(0, 20);
+      const input = join(dir, 'GPT4-subset-accuracy-results.csv');
+      writeFileSync(input, formatCsv([header!, ...subset]));
+      const matches = subset.filter((row) => row[row.length - 1] === '1').length;
+      const full = await run(['score', '--benchmark', 'logicvista', '--input', input, '--dataset', join(benchmarks, 'logicvista/dataset.json'), '--json']);
+      expect(full.code, full.stderr).toBe(0);
+      expect(full.stderr).toMatch(/has 20 of the 448 items/);
+      expect([(JSON.parse(full.stdout) as Summary).correct, (JSON.parse(full.stdout) as Summary).total]).toEqual([matches, 20]);
+
+      const dataset = JSON.parse(readFileSync(join(benchmarks, 'logicvista/dataset.json'), 'utf8')) as Record<string, unknown>;
+      const idColumn = header!.indexOf('id');
+      const subsetDataset = join(dir, 'dataset-subset.json');
+      writeFileSync(subsetDataset, JSON.stringify(Object.fromEntries(subset.map((row) => [row[idColumn]!, dataset[row[idColumn]!]]))));
+      const own = await run(['score', '--benchmark', 'logicvista', '--input', input, '--dataset', subsetDataset, '--json']);
+      expect(own.code, own.stderr).toBe(0);
+      expect(own.stderr).toBe('');
+      expect((JSON.parse(own.stdout) as Summary).correct).toBe(matches);
+    });
+
+    it('MMMU-Pro: 100 rows, scored with a warning that evaluate.py::check_files would skip the file', async () => {
+      const lines = readFileSync(join(benchmarks, 'mmmu-pro/output/gpt-4o_standard10_cot.jsonl'), 'utf8').trim().split('\n').slice(200, 300);
+      const input = join(dir, 'gpt-4o_standard10_cot_subset.jsonl');
+      writeFileSync(input, `${lines.join('\n')}\n`);
+      const { code, stdout, stderr } = await run(['score', '--benchmark', 'mmmu-pro', '--input', input, '--json']);
+      expect(code, stderr).toBe(0);
+      expect(stderr).toMatch(/has 100 rows; evaluate\.py::check_files skips/);
+      const right = lines.filter((line) => [true, 'True'].includes((JSON.parse(line) as { if_right: boolean | string }).if_right)).length;
+      expect([(JSON.parse(stdout) as Summary).correct, (JSON.parse(stdout) as Summary).total]).toEqual([right, 100]);
+    });
   });
 
   it.each([

@@ -9,22 +9,22 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '@rlflow/core';
 import {
+  BENCHMARK_NAMES,
   formatScoreText,
+  isBenchmarkName,
   perItemJsonLines,
   scoreLogicVistaResultsFile,
   scoreMathVistaOutputFile,
   scoreMmmuProOutputFile,
   scoreSummary,
   type Agreement,
+  type BenchmarkName,
   type BenchmarkScore,
   type FileScore,
   type ScoreFileError,
 } from '@rlflow/eval';
 import { UsageError } from '../main.js';
 import type { RegisterCommand } from './index.js';
-
-const BENCHMARKS = ['mathvista', 'logicvista', 'mmmu-pro'] as const;
-type Benchmark = (typeof BENCHMARKS)[number];
 
 interface ScoreOptions {
   readonly benchmark?: string;
@@ -36,8 +36,6 @@ interface ScoreOptions {
   readonly fallback: string;
 }
 
-const isBenchmark = (name: string): name is Benchmark => (BENCHMARKS as readonly string[]).includes(name);
-
 const agreementNote = (label: string, agreement: Agreement | undefined): string[] =>
   agreement === undefined || agreement.compared === 0
     ? []
@@ -48,7 +46,7 @@ const agreementNote = (label: string, agreement: Agreement | undefined): string[
       ];
 
 const scoreFile = async (
-  benchmark: Benchmark,
+  benchmark: BenchmarkName,
   input: string,
   options: ScoreOptions,
 ): Promise<E.Either<ScoreFileError, FileScore<BenchmarkScore>>> => {
@@ -76,7 +74,7 @@ export const registerScore: RegisterCommand = (program: Command) => {
   program
     .command('score')
     .description("re-score a benchmark's official output file with the ported official scorer")
-    .requiredOption('--benchmark <name>', `one of ${BENCHMARKS.join(', ')}`)
+    .requiredOption('--benchmark <name>', `one of ${BENCHMARK_NAMES.join(', ')}`)
     .requiredOption('--input <file>', 'MathVista output_*.json | LogicVista *-accuracy-results.csv | MMMU-Pro output .jsonl')
     .option('--dataset <file>', 'LogicVista dataset.json (required for logicvista)')
     .option('--per-item <file>', 'write one JSON line per item (id, prediction, correct, parsed)')
@@ -85,7 +83,7 @@ export const registerScore: RegisterCommand = (program: Command) => {
     .option('--fallback <mode>', "MMMU-Pro: a row that reaches the random fallback predicts its stored pred_indexs ('stored') or a seeded draw ('seeded')", 'stored')
     .action(async (options: ScoreOptions) => {
       const benchmark = options.benchmark ?? '';
-      if (!isBenchmark(benchmark)) throw new UsageError(`--benchmark must be one of ${BENCHMARKS.join(', ')}, got ${JSON.stringify(benchmark)}`);
+      if (!isBenchmarkName(benchmark)) throw new UsageError(`--benchmark must be one of ${BENCHMARK_NAMES.join(', ')}, got ${JSON.stringify(benchmark)}`);
       if (options.dataset !== undefined && benchmark !== 'logicvista') throw new UsageError('--dataset is only used with --benchmark logicvista');
       const result = await scoreFile(benchmark, options.input ?? '', options);
       if (E.isLeft(result)) throw result.left;

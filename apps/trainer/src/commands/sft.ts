@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { initBackend, isBackendChoice, type BackendChoice } from '@rlflow/policy';
+import { BACKEND_CHOICES, initBackend, isBackendChoice, type BackendChoice } from '@rlflow/policy';
 import { isLevel, LEVELS, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
 import { defaultSftConfig, ensureSftCheckpoint, formatSftReport, SFT_STEPS } from '../sft/index.js';
@@ -28,14 +28,14 @@ const parseLevels = (text: string): Level[] => {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
-    .map((s) => integerFlag('levels', s, 1, 5));
+    .map((s) => integerFlag('levels', s, Math.min(...LEVELS), Math.max(...LEVELS)));
   if (levels.length === 0) throw new UsageError('--levels is empty');
   if (new Set(levels).size !== levels.length) throw new UsageError(`--levels ${JSON.stringify(text)} repeats a level`);
   return levels.filter(isLevel);
 };
 
 const parseBackend = (text: string): BackendChoice => {
-  if (!isBackendChoice(text)) throw new UsageError(`--backend ${JSON.stringify(text)} is not one of auto, wasm, cpu, tensorflow, tensorflow-gpu`);
+  if (!isBackendChoice(text)) throw new UsageError(`--backend ${JSON.stringify(text)} is not one of ${BACKEND_CHOICES.join(', ')}`);
   return text;
 };
 
@@ -62,7 +62,7 @@ export const registerSft: RegisterCommand = (program: Command) => {
     .option('--out <dir>', 'output directory (default: .rlflow-cache/sft/<config hash>)')
     .option('--steps <n>', 'optimizer steps', String(SFT_STEPS))
     .option('--seed <n>', 'seed of the initial weights and the training problems', '0')
-    .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu', 'auto')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--levels <list>', `training levels, comma-separated (of ${LEVELS.join(',')})`, '1,2,3')
     .option('--force', 'train even when a warm start with this configuration is stored')
     .action(async (options: SftOptions) => {

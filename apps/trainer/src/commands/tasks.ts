@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { writeFileAtomic } from '@rlflow/core';
 import {
   FAMILIES,
+  LEVELS,
   encodePng,
   isFamily,
   isLevel,
@@ -51,7 +52,7 @@ const parseFamilies = (text: string): Family[] => {
 };
 
 const parseLevels = (text: string): Level[] => {
-  const levels = list(text).map((l) => integerFlag('level', l, 1, 5));
+  const levels = list(text).map((l) => integerFlag('level', l, Math.min(...LEVELS), Math.max(...LEVELS)));
   if (levels.length === 0) throw new UsageError('--level is empty');
   return levels.filter(isLevel);
 };
@@ -96,7 +97,7 @@ export const registerTasks: RegisterCommand = (program: Command) => {
     .command('tasks')
     .description('write sample problems of the synthetic visual-reasoning suite: PNGs a person can read and a JSONL')
     .requiredOption('--family <names>', `family or comma-separated families: ${FAMILIES.join(', ')}, or all`)
-    .requiredOption('--level <levels>', 'difficulty level 1-5, or comma-separated levels')
+    .requiredOption('--level <levels>', `difficulty level (${LEVELS.join(', ')}), or comma-separated levels`)
     .option('--count <n>', 'number of problems', '8')
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'seed', '0')

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
+import { BACKEND_CHOICES } from '@rlflow/policy';
 import { PRESET_NAMES, readConfigSource, readResolvedConfig, resolveConfig, type TrainConfig } from '../config/index.js';
 import { UsageError } from '../main.js';
 import { runTraining } from '../pipeline/run.js';
@@ -56,7 +57,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     .option('--set <path=value>', 'override one config value, e.g. --set clip.epsHigh=0.3 (repeatable)', collect, [])
     .option('--steps <n>', 'RL steps (same as --set steps=N)')
     .option('--seed <s>', 'run seed (same as --set seed=S)')
-    .option('--backend <name>', 'auto, wasm, cpu, tensorflow or tensorflow-gpu (same as --set backend=NAME)')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')} (same as --set backend=NAME)`)
     .option('-o, --out <dir>', 'run directory (default runs/<preset>-<seed>)')
     .action(async (flags: TrainFlags) => {
       const config = await configOf(flags);

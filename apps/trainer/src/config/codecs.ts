@@ -1,7 +1,8 @@
 /**
  * Strict io-ts codecs for configuration. Objects are closed: an unknown key is an error (io-ts's
  * own `exact` would drop it silently). Every leaf codec's name says what it expects in words, so
- * a failure reads `clip.epsHigh: expected a number in [0, 10], found -1`.
+ * a failure reads `clip.epsHigh: expected a number in [0, 10], found -1`. A set of names is
+ * `literalUnion` of @rlflow/core, built from the library's list.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
@@ -42,11 +43,6 @@ export const booleanFlag: t.Type<boolean, boolean, unknown> = leaf('true or fals
 export const nonEmptyString: t.Type<string, string, unknown> = leaf('a non-empty string', (u): u is string => typeof u === 'string' && u.length > 0);
 
 export const nullValue: t.Type<null, null, unknown> = leaf('null', (u): u is null => u === null);
-
-export const oneOf = <const V extends readonly string[]>(values: V): t.Type<V[number], V[number], unknown> => {
-  const allowed = new Set<string>(values);
-  return leaf(`one of ${values.map((v) => JSON.stringify(v)).join(', ')}`, (u): u is V[number] => typeof u === 'string' && allowed.has(u));
-};
 
 /** Either of two leaf codecs (their `is` decides), named `<a> or <b>`. */
 export const anyOf = <A, B>(a: t.Type<A, A, unknown>, b: t.Type<B, B, unknown>): t.Type<A | B, A | B, unknown> =>

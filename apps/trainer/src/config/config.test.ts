@@ -74,15 +74,25 @@ describe('decoding', () => {
       ['rollout:\n  groupSize: 1.5\n', 'rollout.groupSize: expected an integer ≥ 2, found 1.5'],
       ['rollout:\n  groupSize: 1\n', 'rollout.groupSize: expected an integer ≥ 2, found 1'],
       ['rollout:\n  topP: 0\n', 'rollout.topP: expected a number in (0, 1], found 0'],
-      ['rollout:\n  levels: [1, 6]\n', 'rollout.levels[1]: expected an integer in [1, 5], found 6'],
+      ['rollout:\n  levels: [1, 6]\n', 'rollout.levels[1]: expected one of 1, 2, 3, 4, 5, found 6'],
       ['rollout:\n  levels: [2, 2]\n', 'rollout.levels[1]: expected a value not already in the list, found 2'],
-      ['rollout:\n  levels: []\n', 'rollout.levels: expected a non-empty list of distinct integers in [1, 5], found []'],
+      ['rollout:\n  levels: []\n', 'rollout.levels: expected a non-empty list of distinct levels (1, 2, 3, 4, 5), found []'],
+      ['entropy:\n  coef: -0.1\n', 'entropy.coef: expected a number in [0, 100], found -0.1'],
+      ['entropy:\n  lossAgg: mean\n', 'entropy.lossAgg: expected one of "token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm", found "mean"'],
       ['optimizer:\n  betas: [0.9, 1]\n', 'optimizer.betas[1]: expected a number in [0, 1), found 1'],
       ['optimizer:\n  lr: .nan\n', 'optimizer.lr: expected a number in (0, 1], found NaN'],
       ['seed: -1\n', 'seed: expected an integer in [0, 4294967295], found -1'],
       ['apo:\n  stcrBase: 1\n', 'apo.stcrBase: expected a number in (1, 10], found 1'],
     ];
     for (const [text, message] of cases) expect(problemsOf(resolveConfig({ file: yamlFile(text), sets: [] }))).toEqual([message]);
+  });
+
+  it('has the objective’s choices as fields with their defaults: KL and PAPO aggregations, the entropy bonus (off)', () => {
+    expect(DEFAULT_CONFIG.kl.lossAgg).toBe('token-mean');
+    expect(DEFAULT_CONFIG.papo.lossAgg).toBe('token-mean');
+    expect(DEFAULT_CONFIG.entropy).toEqual({ coef: 0, lossAgg: 'token-mean' });
+    const config = rightOf(resolveConfig({ sets: ['apo.dads=true', 'kl.lossAgg=seq-mean-token-sum', 'papo.lossAgg=seq-mean-token-mean', 'entropy.coef=0.01'] }));
+    expect([config.kl.lossAgg, config.papo.lossAgg, config.entropy]).toEqual(['seq-mean-token-sum', 'seq-mean-token-mean', { coef: 0.01, lossAgg: 'token-mean' }]);
   });
 
   it('rejects fields that contradict each other', () => {

@@ -3,7 +3,8 @@
  * CPU demo can run (8 prompts × G = 8, responses ≤ 32 tokens). Presets change the algorithm;
  * these values fill in everything a preset or a user's file leaves out.
  */
-import { TASK_FAMILIES, TASK_LEVELS, type TrainConfig } from './types.js';
+import { FAMILIES, LEVELS } from '@rlflow/rollout';
+import type { TrainConfig } from './types.js';
 
 /** STCR base for responses of ≤ 32 tokens: m(Δ = 10) = 2 − b^(−10) ≈ 1.5 (b = 2^(1/10) ≈ 1.0718). */
 export const TASK_STCR_BASE = 1.0718;
@@ -30,8 +31,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
     topP: 1,
     topK: 0,
     maxAttempts: 4,
-    families: TASK_FAMILIES,
-    levels: TASK_LEVELS,
+    families: FAMILIES,
+    levels: LEVELS,
     dataset: null,
   },
   clip: {
@@ -58,7 +59,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
     miniBatches: 1,
   },
   apo: { dads: false, stcr: false, stcrBase: TASK_STCR_BASE },
-  papo: { enabled: false, gamma: 0.01, eta: 0.03, maskProb: 0.6 },
+  papo: { enabled: false, gamma: 0.01, eta: 0.03, maskProb: 0.6, lossAgg: 'token-mean' },
+  entropy: { coef: 0, lossAgg: 'token-mean' },
   reward: {
     formatWeight: 0.5,
     overlong: { enabled: false, maxLen: 32, bufferLen: 6, penaltyFactor: 1 },
@@ -74,6 +76,6 @@ export const DEFAULT_CONFIG: TrainConfig = {
     microBatchTokens: 8192,
   },
   checkpoint: { every: 50, keep: 3 },
-  eval: { every: 50, problemsPerCell: 8, samples: 0, families: TASK_FAMILIES, levels: TASK_LEVELS },
+  eval: { every: 50, problemsPerCell: 8, samples: 0, families: FAMILIES, levels: LEVELS },
   guard: { maxNonFiniteInARow: 3 },
 };

@@ -1,9 +1,16 @@
 /**
- * The codec of `TrainConfig` (every range written out) and the checks that relate two fields.
- * `decodeTrainConfig` runs both and reports every problem at once.
+ * The codec of `TrainConfig` (every range written out; every set of names the library's own list)
+ * and the checks that relate two fields. `decodeTrainConfig` runs both and reports every problem
+ * at once.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
+import { advantageEstimatorNames } from '@rlflow/advantage';
+import { KL_ESTIMATORS, LOSS_AGGREGATIONS, POLICY_LOSS_NAMES } from '@rlflow/clipping';
+import { literalUnion } from '@rlflow/core';
+import { reuseScheduleKinds } from '@rlflow/curriculum';
+import { BACKEND_CHOICES } from '@rlflow/policy';
+import { FAMILIES, LEVELS } from '@rlflow/rollout';
 import {
   anyOf,
   booleanFlag,
@@ -15,36 +22,24 @@ import {
   nonEmptyString,
   nullable,
   numberIn,
-  oneOf,
   pairOf,
 } from './codecs.js';
 import { ConfigError, formatConfigErrors } from './errors.js';
-import {
-  ADVANTAGE_ESTIMATORS,
-  BACKENDS,
-  CLIP_MODES,
-  KL_ESTIMATORS,
-  LOSS_AGGREGATIONS,
-  LR_SCHEDULES,
-  NORM_CONSTANT_REFERENCES,
-  POLICY_LOSSES,
-  PRESET_NAMES,
-  REUSE_SCHEDULES,
-  TASK_FAMILIES,
-  type TrainConfig,
-} from './types.js';
+import { CLIP_MODES, LR_SCHEDULES, NORM_CONSTANT_REFERENCES, PRESET_NAMES, type TrainConfig } from './types.js';
 
-const families = distinctList(oneOf(TASK_FAMILIES), `a non-empty list of distinct task families (${TASK_FAMILIES.map((f) => JSON.stringify(f)).join(', ')})`);
-const levels = distinctList(integerIn(1, 5), 'a non-empty list of distinct integers in [1, 5]');
-const lossAgg = oneOf(LOSS_AGGREGATIONS);
+const family = literalUnion(FAMILIES);
+const level = literalUnion(LEVELS);
+const families = distinctList(family, `a non-empty list of distinct task families (${FAMILIES.map((f) => JSON.stringify(f)).join(', ')})`);
+const levels = distinctList(level, `a non-empty list of distinct levels (${LEVELS.join(', ')})`);
+const lossAgg = literalUnion(LOSS_AGGREGATIONS);
 
 const algorithm = closed({
   name: nonEmptyString,
-  advantage: oneOf(ADVANTAGE_ESTIMATORS),
+  advantage: literalUnion(advantageEstimatorNames),
   advantageEps: numberIn(0, 1, { lo: true }),
-  policyLoss: oneOf(POLICY_LOSSES),
+  policyLoss: literalUnion(POLICY_LOSS_NAMES),
   lossAgg,
-  normConstant: anyOf(numberIn(0, 1e9, { lo: true }), oneOf(NORM_CONSTANT_REFERENCES)),
+  normConstant: anyOf(numberIn(0, 1e9, { lo: true }), literalUnion(NORM_CONSTANT_REFERENCES)),
 });
 
 const rollout = closed({
@@ -61,7 +56,7 @@ const rollout = closed({
 });
 
 const clip = closed({
-  mode: oneOf(CLIP_MODES),
+  mode: literalUnion(CLIP_MODES),
   epsLow: numberIn(0, 1),
   epsHigh: numberIn(0, 10),
   epsLow0: numberIn(0, 1),
@@ -74,7 +69,7 @@ const clip = closed({
 
 const kl = closed({
   coef: numberIn(0, 100),
-  estimator: oneOf(KL_ESTIMATORS),
+  estimator: literalUnion(KL_ESTIMATORS),
   lossAgg,
 });
 
@@ -82,7 +77,7 @@ const curriculum = closed({
   gate: booleanFlag,
   tau: finiteNumber,
   nMax: nullable(integerAtLeast(1)),
-  schedule: oneOf(REUSE_SCHEDULES),
+  schedule: literalUnion(reuseScheduleKinds),
   kMin: integerIn(1, 64),
   kMax: integerIn(1, 64),
   warmupFrac: numberIn(0, 1),
@@ -104,6 +99,12 @@ const papo = closed({
   gamma: numberIn(0, 10),
   eta: numberIn(0, 10),
   maskProb: numberIn(0, 1),
+  lossAgg,
+});
+
+const entropy = closed({
+  coef: numberIn(0, 100),
+  lossAgg,
 });
 
 const reward = closed({
@@ -122,7 +123,7 @@ const optimizer = closed({
   betas: pairOf(numberIn(0, 1, { hi: true }), 'a list of 2 numbers in [0, 1)'),
   eps: numberIn(0, 1, { lo: true }),
   warmupSteps: integerAtLeast(0),
-  schedule: oneOf(LR_SCHEDULES),
+  schedule: literalUnion(LR_SCHEDULES),
   maxGradNorm: nullable(numberIn(0, 1e6, { lo: true })),
   microBatchTokens: integerAtLeast(1),
 });
@@ -145,10 +146,10 @@ const guard = closed({
 });
 
 export const TrainConfigCodec: t.Type<TrainConfig, TrainConfig, unknown> = closed({
-  preset: nullable(oneOf(PRESET_NAMES)),
+  preset: nullable(literalUnion(PRESET_NAMES)),
   steps: integerAtLeast(1),
   seed: integerIn(0, 0xffffffff),
-  backend: oneOf(BACKENDS),
+  backend: literalUnion(BACKEND_CHOICES),
   init: nonEmptyString,
   algorithm,
   rollout,
@@ -157,6 +158,7 @@ export const TrainConfigCodec: t.Type<TrainConfig, TrainConfig, unknown> = close
   curriculum,
   apo,
   papo,
+  entropy,
   reward,
   optimizer,
   checkpoint,

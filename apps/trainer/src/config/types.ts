@@ -2,45 +2,37 @@
  * The resolved training configuration: every field present, every value checked. The
  * trainer pipeline reads only this type; `resolveConfig` builds it from the defaults, a
  * preset, the user's file and `--set` overrides, in that order of precedence (last wins).
+ *
+ * A field that names a library's component takes the library's own type, and schema.ts builds its
+ * codec from the library's own list (its registry's keys where the registry is an object), so a
+ * component added to a library is accepted here with no edit. Only the choices the trainer makes
+ * itself (clip modes, norm-constant references, presets) are listed in this file.
  */
-
-export const ADVANTAGE_ESTIMATORS = ['grpo', 'drgrpo', 'rloo', 'reinforcepp_baseline'] as const;
-export type AdvantageEstimatorName = (typeof ADVANTAGE_ESTIMATORS)[number];
-
-export const POLICY_LOSSES = ['ppo', 'gspo', 'cispo'] as const;
-export type PolicyLossName = (typeof POLICY_LOSSES)[number];
-
-export const LOSS_AGGREGATIONS = ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean', 'seq-mean-token-sum-norm'] as const;
-export type LossAggName = (typeof LOSS_AGGREGATIONS)[number];
+import type { AdvantageEstimatorName } from '@rlflow/advantage';
+import type { KlEstimator, LossAggregation, PolicyLossName } from '@rlflow/clipping';
+import type { ReuseScheduleKind } from '@rlflow/curriculum';
+import type { BackendChoice, OptimizerConfig } from '@rlflow/policy';
+import type { Family, Level } from '@rlflow/rollout';
 
 /** `padded-length`: T, the padded response length of the batch; `max-new-tokens`: `rollout.maxNewTokens`. */
 export const NORM_CONSTANT_REFERENCES = ['padded-length', 'max-new-tokens'] as const;
 export type NormConstant = number | (typeof NORM_CONSTANT_REFERENCES)[number];
 
-export const KL_ESTIMATORS = ['k1', 'abs', 'k2', 'k3'] as const;
-export type KlEstimatorName = (typeof KL_ESTIMATORS)[number];
-
+/** The clip-bound kernels the pipeline composes (docs/algorithms.md §4). */
 export const CLIP_MODES = ['fixed', 'aaac'] as const;
 export type ClipMode = (typeof CLIP_MODES)[number];
 
-export const REUSE_SCHEDULES = ['constant', 'linear', 'cosine', 'step', 'adaptive'] as const;
-export type ReuseScheduleKind = (typeof REUSE_SCHEDULES)[number];
-
-export const TASK_FAMILIES = ['counting', 'comparison', 'arithmetic', 'chart', 'pattern'] as const;
-export type TaskFamily = (typeof TASK_FAMILIES)[number];
-
-export const TASK_LEVELS = [1, 2, 3, 4, 5] as const;
-
-export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+/** The schedules of the engine's optimizer (`OptimizerConfig.schedule` in @rlflow/policy), every one of them. */
+export const LR_SCHEDULES = ['constant', 'cosine'] as const satisfies readonly OptimizerConfig['schedule'][];
 export type LrScheduleKind = (typeof LR_SCHEDULES)[number];
+/** Compiles only while the list names every schedule the optimizer has (@rlflow/policy lists none). */
+const _everyLrSchedule: Exclude<OptimizerConfig['schedule'], LrScheduleKind> extends never ? true : never = true;
 
+/** One per file in apps/trainer/presets/ (the preset tests check the two agree). */
 export const PRESET_NAMES = ['grpo', 'drgrpo', 'dapo', 'ppo', 'gspo', 'cispo', 'papo', 'apo', 'acpo', 'acpo-apo'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
-export interface AlgorithmConfig {
+export interface TrainAlgorithmSection {
   /** A label for the run's algorithm (the preset name by default); components are picked by the fields below. */
   readonly name: string;
   /** docs/algorithms.md §1. */
@@ -50,12 +42,12 @@ export interface AlgorithmConfig {
   /** docs/algorithms.md §5. */
   readonly policyLoss: PolicyLossName;
   /** Aggregation of the policy loss (docs/algorithms.md §3). */
-  readonly lossAgg: LossAggName;
+  readonly lossAgg: LossAggregation;
   /** C of `seq-mean-token-sum-norm`: a number, or a reference resolved by the pipeline. */
   readonly normConstant: NormConstant;
 }
 
-export interface RolloutConfig {
+export interface TrainRolloutSection {
   /** G, responses sampled per prompt. */
   readonly groupSize: number;
   /** Groups in one step's rollout batch (after gating, when the gate is on). */
@@ -68,13 +60,13 @@ export interface RolloutConfig {
   readonly topK: number;
   /** Sampling rounds per step to refill groups rejected by the gate (1: no refill). */
   readonly maxAttempts: number;
-  readonly families: readonly TaskFamily[];
-  readonly levels: readonly number[];
+  readonly families: readonly Family[];
+  readonly levels: readonly Level[];
   /** A JSONL/Parquet prompt file used instead of the synthetic suite, or null. */
   readonly dataset: string | null;
 }
 
-export interface ClipConfig {
+export interface TrainClipSection {
   /** docs/algorithms.md §4. */
   readonly mode: ClipMode;
   /** `fixed` bounds: ratio clamped to [1 − epsLow, 1 + epsHigh]. */
@@ -90,21 +82,22 @@ export interface ClipConfig {
   readonly dualClipC: number | null;
 }
 
-export interface KlConfig {
+export interface TrainKlSection {
   /** 0: no KL term (and no reference policy needed). docs/algorithms.md §6. */
   readonly coef: number;
-  readonly estimator: KlEstimatorName;
-  readonly lossAgg: LossAggName;
+  readonly estimator: KlEstimator;
+  /** Aggregation of the KL term, as configured (with DADS too: its weights scale each sequence's term). */
+  readonly lossAgg: LossAggregation;
 }
 
-export interface AdaptiveReuseTargets {
+export interface TrainAdaptiveReuseSection {
   /** Approximate KL (masked mean of oldLogp − logp) per step the adaptive schedule steers towards. */
   readonly targetKl: number;
   /** Clip fraction per step the adaptive schedule steers towards. */
   readonly targetClipFrac: number;
 }
 
-export interface CurriculumConfig {
+export interface TrainCurriculumSection {
   /** Gating filter on or off (docs/algorithms.md §8). */
   readonly gate: boolean;
   readonly tau: number;
@@ -115,12 +108,12 @@ export interface CurriculumConfig {
   readonly kMin: number;
   readonly kMax: number;
   readonly warmupFrac: number;
-  readonly adaptive: AdaptiveReuseTargets;
+  readonly adaptive: TrainAdaptiveReuseSection;
   /** Mini-batches per pass over the rollout batch. */
   readonly miniBatches: number;
 }
 
-export interface ApoConfig {
+export interface TrainApoSection {
   /** Difficulty-adaptive KL weights for positive samples (docs/algorithms.md §7). */
   readonly dads: boolean;
   /** Length regularization of negative samples (docs/algorithms.md §7). */
@@ -129,15 +122,23 @@ export interface ApoConfig {
   readonly stcrBase: number;
 }
 
-export interface PapoConfig {
+export interface TrainPapoSection {
   /** docs/algorithms.md §10. */
   readonly enabled: boolean;
   readonly gamma: number;
   readonly eta: number;
   readonly maskProb: number;
+  /** Aggregation of the perception term −γ·agg(k3(logp, sg(maskedLogp))). */
+  readonly lossAgg: LossAggregation;
 }
 
-export interface OverlongConfig {
+export interface TrainEntropySection {
+  /** The entropy bonus −coef·agg(H) added to the loss; 0: off (and no entropies are computed). */
+  readonly coef: number;
+  readonly lossAgg: LossAggregation;
+}
+
+export interface TrainOverlongSection {
   /** DAPO overlong reward shaping (docs/algorithms.md §9). */
   readonly enabled: boolean;
   readonly maxLen: number;
@@ -145,13 +146,13 @@ export interface OverlongConfig {
   readonly penaltyFactor: number;
 }
 
-export interface RewardConfig {
+export interface TrainRewardSection {
   /** λ, the weight of the format reward in the verifier's reward. */
   readonly formatWeight: number;
-  readonly overlong: OverlongConfig;
+  readonly overlong: TrainOverlongSection;
 }
 
-export interface OptimizerConfig {
+export interface TrainOptimizerSection {
   /** AdamW. */
   readonly lr: number;
   readonly weightDecay: number;
@@ -167,14 +168,14 @@ export interface OptimizerConfig {
   readonly microBatchTokens: number;
 }
 
-export interface CheckpointConfig {
+export interface TrainCheckpointSection {
   /** Write a checkpoint every this many steps (0: only at the end and on a signal). */
   readonly every: number;
   /** Complete checkpoints kept; older ones are pruned. */
   readonly keep: number;
 }
 
-export interface EvalConfig {
+export interface TrainEvalSection {
   /** Evaluate every this many steps (0: never). */
   readonly every: number;
   /** Held-out problems per (family, level) cell. */
@@ -185,11 +186,11 @@ export interface EvalConfig {
    * 0: greedy evaluation only.
    */
   readonly samples: number;
-  readonly families: readonly TaskFamily[];
-  readonly levels: readonly number[];
+  readonly families: readonly Family[];
+  readonly levels: readonly Level[];
 }
 
-export interface GuardConfig {
+export interface TrainGuardSection {
   /** Abort after this many consecutive updates skipped for a non-finite loss or gradient. */
   readonly maxNonFiniteInARow: number;
 }
@@ -200,19 +201,20 @@ export interface TrainConfig {
   /** Optimizer steps; metrics rows and checkpoints are numbered 1 … steps (the state after that step). */
   readonly steps: number;
   readonly seed: number;
-  readonly backend: BackendName;
+  readonly backend: BackendChoice;
   /** "sft": the default warm start; "scratch": random initialisation; otherwise a checkpoint directory. */
   readonly init: string;
-  readonly algorithm: AlgorithmConfig;
-  readonly rollout: RolloutConfig;
-  readonly clip: ClipConfig;
-  readonly kl: KlConfig;
-  readonly curriculum: CurriculumConfig;
-  readonly apo: ApoConfig;
-  readonly papo: PapoConfig;
-  readonly reward: RewardConfig;
-  readonly optimizer: OptimizerConfig;
-  readonly checkpoint: CheckpointConfig;
-  readonly eval: EvalConfig;
-  readonly guard: GuardConfig;
+  readonly algorithm: TrainAlgorithmSection;
+  readonly rollout: TrainRolloutSection;
+  readonly clip: TrainClipSection;
+  readonly kl: TrainKlSection;
+  readonly curriculum: TrainCurriculumSection;
+  readonly apo: TrainApoSection;
+  readonly papo: TrainPapoSection;
+  readonly entropy: TrainEntropySection;
+  readonly reward: TrainRewardSection;
+  readonly optimizer: TrainOptimizerSection;
+  readonly checkpoint: TrainCheckpointSection;
+  readonly eval: TrainEvalSection;
+  readonly guard: TrainGuardSection;
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import type { SuiteEvaluation, SuiteItemResult } from '@rlflow/eval';
+import type { SuiteEvaluation, SuiteItemResult } from '../evaluate/index.js';
 import { demoConfig, problemScores } from './demo.js';
 
 const item = (family: SuiteItemResult['family'], level: SuiteItemResult['level'], correct: boolean): SuiteItemResult => ({

@@ -60,12 +60,12 @@ describe('presets', () => {
     expect(preset('cispo').algorithm.policyLoss).toBe('cispo');
 
     const papo = preset('papo');
-    expect(papo.papo).toEqual({ enabled: true, gamma: 0.01, eta: 0.03, maskProb: 0.6 });
+    expect(papo.papo).toEqual({ enabled: true, gamma: 0.01, eta: 0.03, maskProb: 0.6, lossAgg: 'token-mean' });
     expect({ ...papo, preset: 'dapo', algorithm: { ...papo.algorithm, name: 'dapo' }, papo: dapo.papo }).toEqual(dapo);
 
     const apo = preset('apo');
     expect(apo.apo).toEqual({ dads: true, stcr: true, stcrBase: TASK_STCR_BASE });
-    expect(apo.kl).toEqual(grpo.kl);
+    expect(apo.kl).toEqual({ ...grpo.kl, lossAgg: 'seq-mean-token-mean' });
 
     const acpo = preset('acpo');
     expect(acpo.clip).toMatchObject({ mode: 'aaac', epsLow0: 0.2, epsHigh0: 0.28, deltaLow: 0.5, deltaHigh: 0.12, kappa: 1 });
@@ -76,7 +76,26 @@ describe('presets', () => {
     expect(both.clip).toEqual(acpo.clip);
     expect(both.curriculum).toEqual(acpo.curriculum);
     expect(both.apo).toEqual(apo.apo);
-    expect(both.kl).toEqual(grpo.kl);
+    expect(both.kl).toEqual(apo.kl);
+  });
+
+  it('aggregates a DADS-weighted KL term seq-mean-token-mean, as the configuration says', () => {
+    for (const name of PRESET_NAMES) {
+      const config = preset(name);
+      if (config.apo.dads) expect([name, config.kl.lossAgg]).toEqual([name, 'seq-mean-token-mean']);
+    }
+    expect(PRESET_NAMES.filter((name) => preset(name).apo.dads)).toEqual(['apo', 'acpo-apo']);
+  });
+
+  it('states the entropy bonus (off in every preset) and the sections that define the algorithm', () => {
+    for (const name of PRESET_NAMES) {
+      expect(preset(name).entropy).toEqual({ coef: 0, lossAgg: 'token-mean' });
+      const source = loadPresetSource(name);
+      if (E.isLeft(source)) throw source.left;
+      const parsed = parseConfigText(source.right);
+      if (E.isLeft(parsed)) throw parsed.left;
+      expect(Object.keys(parsed.right)).toEqual(expect.arrayContaining(['algorithm', 'clip', 'kl', 'curriculum', 'apo', 'papo', 'entropy', 'reward']));
+    }
   });
 
   it('uses an STCR base that gives a multiplier near 1.5 at 10 extra tokens', () => {

@@ -7,25 +7,17 @@
  */
 import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt } from '@rlflow/core';
+import { NonNegativeInt, PositiveInt, literalUnion } from '@rlflow/core';
 import { OptimizerConfigCodec, PolicyConfigCodec, defaultOptimizerConfig, defaultPolicyConfig, type PolicyConfig } from '@rlflow/policy';
-import { FAMILIES, LEVELS, type Family, type Level } from '@rlflow/rollout';
+import { FAMILIES, LEVELS } from '@rlflow/rollout';
 
 const Seed = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n <= 0xffffffff, 'Seed');
-
-const literalUnion = <A extends string | number>(values: readonly A[], name: string): t.Type<A> =>
-  new t.Type<A>(
-    name,
-    (u): u is A => (values as readonly unknown[]).includes(u),
-    (u, c) => ((values as readonly unknown[]).includes(u) ? t.success(u as A) : t.failure(u, c)),
-    t.identity,
-  );
 
 const nonEmptyDistinct = <A>(item: t.Type<A>, name: string): t.Type<A[]> =>
   t.refinement(t.array(item), (xs) => xs.length > 0 && new Set(xs).size === xs.length, name) as unknown as t.Type<A[]>;
 
-export const FamiliesCodec = nonEmptyDistinct(literalUnion<Family>(FAMILIES, 'Family'), 'a non-empty list of distinct families');
-export const LevelsCodec = nonEmptyDistinct(literalUnion<Level>(LEVELS, 'Level'), 'a non-empty list of distinct levels 1-5');
+export const FamiliesCodec = nonEmptyDistinct(literalUnion(FAMILIES, 'Family'), 'a non-empty list of distinct families');
+export const LevelsCodec = nonEmptyDistinct(literalUnion(LEVELS, 'Level'), `a non-empty list of distinct levels (${LEVELS.join(', ')})`);
 
 export const SftEvalCodec = t.type({
   families: FamiliesCodec,

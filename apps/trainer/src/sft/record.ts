@@ -1,14 +1,15 @@
 /**
- * `sft.json`: what a warm start was trained from and how it scored. Written atomically beside
- * the checkpoint; read back with io-ts, so the cache trusts an entry only when the record
- * decodes and its hash is the configuration's.
+ * `sft.json`: what a warm start was trained from, the sha256 of the weights it stored, and how
+ * they scored. Written atomically beside the checkpoint; read back with io-ts, so the cache
+ * trusts an entry only when the record decodes, its hash is the configuration's and the
+ * checkpoint's weights are the ones it names.
  */
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { decodeWith, readJson, type DecodeError } from '@rlflow/core';
-import type { SuiteEvaluation } from '@rlflow/eval';
-import { FAMILIES, LEVELS, type Family, type Level } from '@rlflow/rollout';
+import { decodeWith, literalUnion, readJson, type DecodeError } from '@rlflow/core';
+import type { SuiteEvaluation } from '../evaluate/index.js';
+import { FAMILIES, LEVELS } from '@rlflow/rollout';
 import { SFT_FORMAT, SftConfigCodec } from './config.js';
 
 export const RECORD_FILE = 'sft.json';
@@ -16,8 +17,8 @@ export const RECORD_FILE = 'sft.json';
 export const CHECKPOINT_DIR = 'checkpoint';
 
 const StatsProps = { count: t.number, correct: t.number, accuracy: t.number, formatRate: t.number, meanLength: t.number };
-const FamilyCodec = t.keyof(Object.fromEntries(FAMILIES.map((f) => [f, null])) as Record<Family, null>);
-const LevelCodec = t.union(LEVELS.map((l) => t.literal(l)) as unknown as [t.LiteralC<Level>, t.LiteralC<Level>, ...t.LiteralC<Level>[]]);
+const FamilyCodec = literalUnion(FAMILIES);
+const LevelCodec = literalUnion(LEVELS);
 
 export const SftEvaluationCodec = t.type({
   overall: t.type(StatsProps),
@@ -32,6 +33,8 @@ export const SftRecordCodec = t.type({
   config: SftConfigCodec,
   /** The checkpoint directory, relative to the record's directory. */
   checkpoint: t.string,
+  /** sha256 of the checkpoint's weights (as its policy.json names them): the weights this record scored. */
+  weightsSha256: t.string,
   /** The backend it was trained on (not part of the hash). */
   backend: t.string,
   seconds: t.type({ train: t.number, eval: t.number, total: t.number }),

@@ -1,5 +1,5 @@
 /** What `rlflow sft` prints at the end: where the warm start is, how long it took, and its held-out accuracy per level and family. */
-import { formatSuiteTable } from '@rlflow/eval';
+import { formatSuiteTable } from '../evaluate/index.js';
 import { formatDuration } from '../metrics/index.js';
 import type { SftCheckpoint } from './store.js';
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile, mkdir, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,11 +6,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrap } from '@rlflow/core';
-import { evaluateOnSuite } from '@rlflow/eval';
+import { evaluateOnSuiteWithPolicy as evaluateOnSuite } from '../evaluate/index.js';
 import { createPolicy, initBackend, tinyPolicyConfig, tokenizer } from '@rlflow/policy';
 import { main } from '../main.js';
 import { canonicalJson, defaultSftConfig, sftConfigHash, type SftConfig } from './config.js';
-import { readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from '@rlflow/policy';
+import { POLICY_FILE, readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from '@rlflow/policy';
 import { sftBatches } from './data.js';
 import { createSftProgress } from './progress.js';
 import { formatSftReport } from './report.js';
@@ -116,6 +117,25 @@ describe('ensureSftCheckpoint', () => {
     const evaluation = unwrap(evaluateOnSuite({ policy, ...tiny().eval }));
     expect(evaluation.overall).toEqual(first.record.evaluation.overall);
     policy.dispose();
+  });
+
+  it('carries the sha256 of its weights, and refuses a tampered weights.bin (load refused, the cache retrains)', async () => {
+    const out = join(root, 'tampered');
+    const stored = ok(await ensureSftCheckpoint({ config: tiny(1), out }));
+    const weights = await readFile(join(stored.checkpointDir, WEIGHTS_FILE));
+    const digest = createHash('sha256').update(weights).digest('hex');
+    const manifest = JSON.parse(await readFile(join(stored.checkpointDir, POLICY_FILE), 'utf8')) as { weightsSha256: string };
+    expect([stored.record.weightsSha256, manifest.weightsSha256]).toEqual([digest, digest]);
+    weights[weights.length >> 1] = weights[weights.length >> 1]! ^ 0x01;
+    await writeFile(join(stored.checkpointDir, WEIGHTS_FILE), weights);
+    const refused = await loadSftPolicy(stored);
+    expect(E.isLeft(refused) && refused.left.message).toMatch(new RegExp(`${WEIGHTS_FILE}: sha256 [0-9a-f]{64}, ${POLICY_FILE} says ${digest}`));
+    const logs: string[] = [];
+    const retrained = ok(await ensureSftCheckpoint({ config: tiny(1), out, log: (line) => logs.push(line) }));
+    expect(retrained.trained).toBe(true);
+    expect(logs.join('\n')).toContain(WEIGHTS_FILE);
+    const reloaded = ok(await loadSftPolicy(retrained));
+    reloaded.dispose();
   });
 
   it('trains a new one when the configuration changes, and again when forced', async () => {

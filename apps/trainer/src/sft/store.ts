@@ -2,7 +2,8 @@
  * The SFT warm start as a cached artefact. Its directory — by default
  * `<cache root>/sft/<config hash>/` — holds `checkpoint/` and `sft.json`. `ensureSftCheckpoint`
  * returns the stored warm start when its record decodes, names the same hash and configuration,
- * and its checkpoint manifest checks out; otherwise (missing, unreadable, another
+ * and its checkpoint checks out (manifest, and weights matching the sha256 that both policy.json
+ * and the record name); otherwise (missing, unreadable, another
  * configuration, or `force`) it trains one, evaluates it on the held-out suite and publishes
  * the directory atomically: everything is written under a temporary sibling, which is then
  * renamed into place (replacing a stale entry), so a crash never leaves a partial warm start.
@@ -10,10 +11,9 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import * as tf from '@tensorflow/tfjs-core';
 import { DecodeError, decodeWith, writeDirAtomic, writeFileAtomic, type StageError } from '@rlflow/core';
-import { evaluateOnSuite } from '@rlflow/eval';
-import { readPolicyCheckpoint, readPolicyManifest, writePolicyCheckpoint, type Policy } from '@rlflow/policy';
+import { evaluateOnSuite } from '../evaluate/index.js';
+import { readPolicyCheckpoint, verifyPolicyCheckpoint, WEIGHTS_FILE, type Policy } from '@rlflow/policy';
 import type { ProgressStream } from '../run/index.js';
 import { canonicalJson, defaultSftConfig, SFT_FORMAT, sftConfigHash, SftConfigCodec, type SftConfig } from './config.js';
 import { createSftProgress } from './progress.js';
@@ -57,41 +57,59 @@ export const storedSft = async (dir: string, config: SftConfig): Promise<E.Eithe
   if (record.right.hash !== hash || canonicalJson(record.right.config) !== canonicalJson(config)) {
     return E.left(`${dir} holds the warm start of configuration ${record.right.hash}, not ${hash}`);
   }
-  const manifest = await readPolicyManifest(join(dir, record.right.checkpoint));
-  return E.isLeft(manifest) ? E.left(`the checkpoint in ${dir} is unusable (${manifest.left.message})`) : E.right(record.right);
+  const manifest = await verifyPolicyCheckpoint(join(dir, record.right.checkpoint));
+  if (E.isLeft(manifest)) return E.left(`the checkpoint in ${dir} is unusable (${manifest.left.message})`);
+  return manifest.right.weightsSha256 === record.right.weightsSha256
+    ? E.right(record.right)
+    : E.left(`the checkpoint in ${dir} holds weights ${manifest.right.weightsSha256}, not the ${record.right.weightsSha256} its ${RECORD_FILE} scored`);
 };
+
+/** A refusal raised inside the atomic fill, so the half-built directory is removed and never published. */
+class Unpublished extends Error {
+  constructor(readonly error: SftError) {
+    super(error.message);
+  }
+}
 
 const train = async (config: SftConfig, hash: string, dir: string, options: EnsureSftOptions): Promise<E.Either<SftError, SftRecord>> => {
   const started = performance.now();
   const progress = options.progress === undefined ? undefined : createSftProgress({ totalSteps: config.steps, stream: options.progress });
   const trained = await trainSft(config, (step) => progress?.update(step)).finally(() => progress?.stop());
   if (E.isLeft(trained)) return trained;
-  const policy = trained.right.policy;
+  const { engine } = trained.right;
   try {
-    const evalStarted = performance.now();
-    const evaluation = evaluateOnSuite({ policy, ...config.eval });
-    if (E.isLeft(evaluation)) return evaluation;
-    const evalSeconds = (performance.now() - evalStarted) / 1000;
-    const stored = storedEvaluation(evaluation.right);
-    const record: SftRecord = {
-      format: SFT_FORMAT,
-      hash,
-      config,
-      checkpoint: CHECKPOINT_DIR,
-      backend: tf.getBackend(),
-      seconds: { train: trained.right.seconds, eval: evalSeconds, total: (performance.now() - started) / 1000 },
-      losses: [...trained.right.losses],
-      accuracy: accuracyOf(stored),
-      evaluation: stored,
-      createdAt: new Date().toISOString(),
-    };
-    await writeDirAtomic(dir, async (tmp) => {
-      await writePolicyCheckpoint(join(tmp, CHECKPOINT_DIR), policy);
-      await writeFileAtomic(join(tmp, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    // The engine's weights are the stored ones (float32, saved bit for bit); they are evaluated through the engine.
+    const record = await writeDirAtomic(dir, async (tmp) => {
+      const checkpointDir = join(tmp, CHECKPOINT_DIR);
+      const saved = await engine.savePolicy(checkpointDir);
+      if (E.isLeft(saved)) throw new Unpublished(saved.left);
+      const evalStarted = performance.now();
+      const evaluation = await evaluateOnSuite({ engine, ...config.eval });
+      if (E.isLeft(evaluation)) throw new Unpublished(evaluation.left);
+      const evalSeconds = (performance.now() - evalStarted) / 1000;
+      const stored = storedEvaluation(evaluation.right);
+      const written: SftRecord = {
+        format: SFT_FORMAT,
+        hash,
+        config,
+        checkpoint: CHECKPOINT_DIR,
+        weightsSha256: saved.right.files[WEIGHTS_FILE]!,
+        backend: engine.info.device,
+        seconds: { train: trained.right.seconds, eval: evalSeconds, total: (performance.now() - started) / 1000 },
+        losses: [...trained.right.losses],
+        accuracy: accuracyOf(stored),
+        evaluation: stored,
+        createdAt: new Date().toISOString(),
+      };
+      await writeFileAtomic(join(tmp, RECORD_FILE), `${JSON.stringify(written, null, 2)}\n`);
+      return written;
     });
     return E.right(record);
+  } catch (error) {
+    if (error instanceof Unpublished) return E.left(error.error);
+    throw error;
   } finally {
-    policy.dispose();
+    await engine.dispose();
   }
 };
 

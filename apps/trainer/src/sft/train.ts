@@ -1,15 +1,20 @@
 /**
  * Supervised warm start: teacher-forced cross-entropy on the reference solutions,
  *
- *   L = −Σ_{i,t} log π_θ(y_{i,t} | image_i, prompt_i, y_{i,<t}) / Σ_i |y_i|
+ *   L = −Σ_{i,t} log π_θ(y_{i,t} | image_i, prompt_i, y_{i,<t}) / N,   N = Σ_i |y_i|
  *
- * (the token-mean negative log-likelihood, `supervisedLoss` of libs/policy), y_i the tokens of
- * problem i's `<think>…</think><answer>…</answer>` plus end-of-sequence, minimised with AdamW
- * (warm-up, cosine decay) over `steps` batches of the train split.
+ * (the token-mean negative log-likelihood), y_i the tokens of problem i's
+ * `<think>…</think><answer>…</answer>` plus end-of-sequence, minimised with AdamW (warm-up,
+ * cosine decay: `learningRate` of the optimizer config) over `steps` batches of the train split.
+ *
+ * Through the engine contract: ∂L/∂logp[i,t] = −1/N for every response token, so one
+ * forwardBackward with those weights accumulates ∇θ L (its surrogate Σ w·logp is L itself), and
+ * optimStep applies it with the step's learning rate.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { deriveSeed, type StageError } from '@rlflow/core';
-import { createPolicy, createTrainer, supervisedLoss, type Policy, type SequenceInput } from '@rlflow/policy';
+import { deriveSeed, matrix, type Matrix, type StageError } from '@rlflow/core';
+import { FULL_VIEW, type AdamWParams, type Engine, type SequenceInput } from '@rlflow/engine';
+import { ACTIVE_DEVICE, createTfjsEngine, learningRate, type OptimizerConfig } from '@rlflow/policy';
 import type { SftConfig } from './config.js';
 import { sftBatches } from './data.js';
 
@@ -21,45 +26,69 @@ export interface SftStep {
 }
 
 export interface SftTraining {
-  /** The trained policy; the caller owns it (dispose it). */
-  readonly policy: Policy;
+  /** The engine holding the trained policy; the caller owns it (dispose it). */
+  readonly engine: Engine;
   readonly losses: readonly number[];
   readonly seconds: number;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Trains a fresh policy; `onStep` sees every step (progress). Yields to the event loop between steps. */
+/** w = ∂L/∂logp of the token-mean negative log-likelihood: −1/N on every response token, [B, T]. */
+export const supervisedWeights = (sequences: readonly SequenceInput[], width: number): Matrix => {
+  const tokens = sequences.reduce((n, s) => n + s.responseTokens.length, 0);
+  const weights = matrix(sequences.length, width);
+  sequences.forEach((s, b) => weights.data.fill(-1 / Math.max(tokens, 1), b * width, b * width + s.responseTokens.length));
+  return weights;
+};
+
+const adamW = (optimizer: OptimizerConfig, step: number): AdamWParams => ({
+  learningRate: learningRate(optimizer, step),
+  beta1: optimizer.beta1,
+  beta2: optimizer.beta2,
+  eps: optimizer.epsilon,
+  weightDecay: optimizer.weightDecay,
+  maxGradNorm: optimizer.maxGradNorm,
+});
+
+/**
+ * Trains a fresh policy on the TensorFlow.js engine (on the backend the caller made active);
+ * `onStep` sees every step (progress). Yields to the event loop between steps.
+ */
 export const trainSft = async (config: SftConfig, onStep: (step: SftStep) => void = () => undefined): Promise<E.Either<StageError, SftTraining>> => {
   const batches = sftBatches(config);
   if (E.isLeft(batches)) return batches;
-  const policy = createPolicy(config.policy, deriveSeed(config.seed, 'sft/init'));
-  const trainer = createTrainer(policy, { optimizer: config.optimizer, microBatchTokens: config.microBatchTokens, klCoef: 0 });
-  if (E.isLeft(trainer)) {
-    policy.dispose();
-    return trainer;
-  }
+  const created = await createTfjsEngine({
+    init: { kind: 'seed', seed: deriveSeed(config.seed, 'sft/init') },
+    model: config.policy,
+    reference: false,
+    tokenBudget: config.microBatchTokens,
+    device: ACTIVE_DEVICE,
+  });
+  if (E.isLeft(created)) return created;
+  const engine = created.right;
   const started = performance.now();
   const losses: number[] = [];
+  const fail = async (error: StageError): Promise<E.Either<StageError, SftTraining>> => {
+    await engine.dispose();
+    return E.left(error);
+  };
   try {
     for (let step = 1; step <= config.steps; step++) {
       const stepStarted = performance.now();
-      const sequences: SequenceInput[] = batches.right.next().value;
-      const tokens = sequences.reduce((n, s) => n + (s.responseTokens?.length ?? 0), 0);
-      const result = trainer.right.step(sequences, supervisedLoss(tokens));
-      if (E.isLeft(result)) {
-        policy.dispose();
-        return result;
-      }
-      losses.push(result.right.loss);
-      onStep({ step, loss: result.right.loss, seconds: (performance.now() - stepStarted) / 1000 });
+      const sequences = batches.right.next().value as SequenceInput[];
+      const width = Math.max(...sequences.map((s) => s.responseTokens.length));
+      const pass = await engine.forwardBackward({ sequences, responseWidth: width, terms: [{ view: FULL_VIEW, logpWeights: supervisedWeights(sequences, width) }] });
+      if (E.isLeft(pass)) return await fail(pass.left);
+      const applied = await engine.optimStep(adamW(config.optimizer, engine.steps()));
+      if (E.isLeft(applied)) return await fail(applied.left);
+      losses.push(pass.right.surrogate);
+      onStep({ step, loss: pass.right.surrogate, seconds: (performance.now() - stepStarted) / 1000 });
       await yieldToEventLoop();
     }
   } catch (error) {
-    policy.dispose();
+    await engine.dispose();
     throw error;
-  } finally {
-    trainer.right.dispose();
   }
-  return E.right({ policy, losses, seconds: (performance.now() - started) / 1000 });
+  return E.right({ engine, losses, seconds: (performance.now() - started) / 1000 });
 };

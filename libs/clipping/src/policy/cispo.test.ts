@@ -1,19 +1,16 @@
 /**
  * cispo (docs/algorithms.md §5): the `sg(clamp(ratio))` stop-gradient keeps clipped tokens' gradient; clipFrac.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { unwrap, type Matrix } from '@rlflow/core';
 import { aggregationWeightsUnchecked } from '../aggregation.js';
-import { useCpuBackend } from '../cpu-backend.js';
 import { awayFromBounds, policyInputArb, prefixMask } from '../testing/arbitraries.js';
-import { clippedRatios, numericGradient, tensorEvaluation } from '../testing/policy.js';
+import { clippedRatios, numericGradient } from '../testing/policy.js';
 import { CISPO_TYPICAL_BOUNDS, cispo } from './cispo.js';
 import { policyLosses } from './registry.js';
 
 const bounds = { epsLow: 0.2, epsHigh: 0.28 };
-
-beforeAll(useCpuBackend);
 
 describe('cispo (docs/algorithms.md §5)', () => {
   it('stops the gradient of the clipped weight: ∂loss/∂logp = −A·clamp(ratio)·∂agg/∂l at every token, clipped or not', () => {
@@ -24,10 +21,8 @@ describe('cispo (docs/algorithms.md §5)', () => {
         const weights = aggregationWeightsUnchecked('token-mean', input.mask);
         const expected = ratios.map((r, i) => -input.advantages.data[i]! * Math.min(Math.max(r, 0.8), 1.28) * weights.data[i]!);
         const plain = unwrap(cispo(bounds)(input));
-        const tensor = tensorEvaluation(policyLosses.cispo, bounds, input);
         expected.forEach((g, i) => {
           expect(plain.gradLogp.data[i]).toBeCloseTo(g, 12);
-          expect(tensor.gradLogp[i]).toBeCloseTo(g, 5);
         });
       }),
       { numRuns: 80 },
@@ -43,7 +38,6 @@ describe('cispo (docs/algorithms.md §5)', () => {
     expect(result.clipFrac).toBe(1);
     expect(result.gradLogp.data[0]).toBeCloseTo(-1.28, 12);
     expect(unwrap(policyLosses.ppo.plain(bounds)(input)).gradLogp.data[0]).toBe(0);
-    expect(tensorEvaluation(policyLosses.cispo, bounds, input).gradLogp[0]).toBeCloseTo(-1.28, 5);
   });
 
   it('differs from the full derivative of its value (which would also differentiate the weight)', () => {

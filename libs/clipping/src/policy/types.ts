@@ -1,9 +1,8 @@
 /**
  * Shared shapes of the policy losses (docs/algorithms.md §5): per-token inputs over a padded [B, T]
- * batch, clip bounds as numbers or per-token values, the loss with its metrics, and for the
- * plain forms the analytic gradient ∂loss/∂logp.
+ * batch, clip bounds as numbers or per-token values, the loss with its metrics and its analytic
+ * gradient ∂loss/∂logp.
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import type { Matrix } from '@rlflow/core';
 import type { AggregationOptions, LossAggregation } from '../aggregation.js';
 
@@ -40,30 +39,3 @@ export interface PolicyLossResult {
   /** ∂loss/∂logp per token, [B, T]. */
   readonly gradLogp: Matrix;
 }
-
-/**
- * Tensor inputs (float32), all the caller's: `logp` [B, T] is what gets differentiated;
- * `oldLogp`, `mask` are [B, T]; `advantages` is [B, T] or [B, 1] (one per sequence, broadcast).
- */
-export interface PolicyLossTensorInput {
-  readonly logp: tf.Tensor2D;
-  readonly oldLogp: tf.Tensor2D;
-  readonly advantages: tf.Tensor2D;
-  readonly mask: tf.Tensor2D;
-}
-
-export interface PolicyLossTensorParams extends AggregationOptions {
-  /** A number, or a tensor broadcasting to [B, T] ([B, T] or [B, 1]), e.g. from `aaacTensor`. */
-  readonly epsLow: number | tf.Tensor;
-  readonly epsHigh: number | tf.Tensor;
-  readonly dualClipC?: number | null;
-  readonly lossAgg?: LossAggregation;
-}
-
-/** New scalars, the caller's to dispose; `loss` is differentiable with respect to `logp`. */
-export type PolicyLossTensors = {
-  readonly loss: tf.Scalar;
-  readonly clipFrac: tf.Scalar;
-  readonly clipFracLower?: tf.Scalar;
-  readonly approxKl: tf.Scalar;
-};

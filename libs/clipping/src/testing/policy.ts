@@ -1,15 +1,10 @@
 /**
- * Helpers for the policy-loss tests: the ratios each loss clips, a central finite difference of
- * a plain loss, and the tensor form evaluated under autodiff on the same inputs.
+ * Helpers for the policy-loss tests: the ratios each loss clips and a central finite difference
+ * of a plain loss.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { unwrap, type Matrix } from '@rlflow/core';
+import type { Matrix } from '@rlflow/core';
 import { sequenceLogRatios } from '../policy/gspo.js';
-import type { PolicyLoss } from '../policy/registry.js';
-import type { PolicyLossInput, PolicyLossParams, PolicyLossTensorParams } from '../policy/types.js';
-import { lossAndGradient, type Evaluated } from '../tensor/evaluate.js';
-import type { PolicyLossTensors } from '../policy/types.js';
-import { tensorsOf } from './arbitraries.js';
+import type { PolicyLossInput } from '../policy/types.js';
 
 /** The ratio each token's clip compares: exp(clamp(logp − oldLogp)) per token, or s_i for gspo. */
 export const clippedRatios = (loss: 'ppo' | 'gspo' | 'cispo', input: PolicyLossInput): Float64Array => {
@@ -29,19 +24,3 @@ export const numericGradient = (value: (logp: Matrix) => number, logp: Matrix, h
     minus[i] = x - h;
     return (value({ ...logp, data: plus }) - value({ ...logp, data: minus })) / (2 * h);
   });
-
-/** The tensor form on the same inputs: values of loss and metrics, and ∂loss/∂logp by autodiff. */
-export const tensorEvaluation = (
-  loss: PolicyLoss,
-  params: PolicyLossTensorParams,
-  input: PolicyLossInput,
-): { readonly values: Evaluated<PolicyLossTensors>; readonly gradLogp: Float32Array } => {
-  const t = tensorsOf(input);
-  try {
-    return unwrap(lossAndGradient((logp) => loss.tensor(params)({ ...t, logp }))(t.logp));
-  } finally {
-    tf.dispose([t.logp, t.oldLogp, t.advantages, t.mask]);
-  }
-};
-
-export const plainEvaluation = (loss: PolicyLoss, params: PolicyLossParams, input: PolicyLossInput) => unwrap(loss.plain(params)(input));

@@ -33,13 +33,13 @@ import { pyStrip } from '../formats/python-text.js';
 import { formatCsv } from '../formats/csv.js';
 import { pythonStringListRepr } from '../formats/python-literal.js';
 import { logicVistaMatch, normalizeLogicVistaAnswers } from '../scorers/logicvista.js';
-import type { BenchmarkName } from '../scorers/result.js';
+import { BENCHMARK_NAMES, type BenchmarkName } from '../scorers/result.js';
 import type { ChatMessage, ContentPart } from './client.js';
 import { imageDataUrl } from './image.js';
 import type { SampleEntry } from './journal.js';
 import type { RunItem } from './run.js';
 
-export const ENDPOINT_BENCHMARKS: readonly BenchmarkName[] = ['mathvista', 'logicvista', 'mmmu-pro'];
+export const ENDPOINT_BENCHMARKS: readonly BenchmarkName[] = BENCHMARK_NAMES;
 
 /** An MMMU-Pro dataset row with its images as paths under the images root (null or absent: no image). */
 export const MmmuProInputRow = t.intersection(
@@ -117,10 +117,8 @@ export const loadBenchmark = async (options: LoadOptions): Promise<E.Either<stri
     case 'logicvista': {
       const loaded = await loadLogicVistaDataset(options.dataPath);
       if (E.isLeft(loaded)) return E.left(decodeMessage(loaded.left));
-      const ids = logicVistaIds(loaded.right);
-      if (E.isLeft(ids)) return E.left(decodeMessage(ids.left));
       const dataset = loaded.right;
-      const items = ids.right.map((id): BenchmarkItem => ({ benchmark: 'logicvista', id, item: dataset[id]! }));
+      const items = logicVistaIds(dataset).map((id): BenchmarkItem => ({ benchmark: 'logicvista', id, item: dataset[id]! }));
       return E.right({ benchmark: 'logicvista', setting: 'logicvista', items: take(items, options.limit), imagesRoot });
     }
     case 'mmmu-pro': {

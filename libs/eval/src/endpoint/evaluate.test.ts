@@ -72,9 +72,10 @@ describe('evaluateEndpoint', () => {
     expect(again.passAtK).toEqual(summary.passAtK);
   });
 
-  it('LogicVista with an LLM judge: judge model recorded, results CSV scored officially, a re-run makes no request of either server', async () => {
+  it('LogicVista subset with an LLM judge: judge model recorded, results CSV scored officially, a re-run makes no request of either server', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlflow-eval-'));
-    const fixture = await logicVistaFixture(dir, ['v1_287', 'v1_288', 'v1_331', 'v1_373', 'v1_417']);
+    // Five of the 448 items under their own (non-contiguous) ids, listed out of order.
+    const fixture = await logicVistaFixture(dir, ['v1_417', 'v1_287', 'v1_373', 'v1_288', 'v1_331']);
     const model = await serve((r) => ({ kind: 'ok', content: r.text.includes('Select from A, B and C') ? 'I would pick option (A) here.' : 'Hard to say; maybe the second one, B.' }));
     const judge = await serve((r) => ({ kind: 'ok', content: r.text.includes('option (A)') ? 'A' : 'B' }));
     const options: EvaluateOptions = {
@@ -95,14 +96,20 @@ describe('evaluateEndpoint', () => {
     expect(judge.requests[0]!.body).toMatchObject({ temperature: 0 });
     expect(summary.extraction).toMatchObject({ method: 'llm', judgeModel: 'fake-judge', judgeRequests: 5, cacheHits: 0, sources: { llm: 5 } });
     const answers = JSON.parse(await readFile(join(dir, 'out', 'FAKE-answers.json'), 'utf8')) as Record<string, { answer: string; reasoning: string }>;
-    expect(Object.keys(answers)).toEqual(['v1_0', 'v1_1', 'v1_2', 'v1_3', 'v1_4']);
-    expect(answers['v1_0']).toEqual({ answer: 'I would pick option (A) here.', reasoning: 'none' });
+    expect(Object.keys(answers)).toEqual(['v1_287', 'v1_288', 'v1_331', 'v1_373', 'v1_417']);
+    expect(summary.perItem.map((item) => item.id)).toEqual(Object.keys(answers));
+    const dataset = JSON.parse(await readFile(fixture.data, 'utf8')) as Record<string, { question: string }>;
+    for (const [id, { answer }] of Object.entries(answers)) {
+      expect(answer).toBe(dataset[id]!.question.includes('Select from A, B and C') ? 'I would pick option (A) here.' : 'Hard to say; maybe the second one, B.');
+    }
     const csv = join(dir, 'out', 'FAKE-accuracy-results.csv');
     expect(summary.outputs).toEqual([join(dir, 'out', 'FAKE-answers.json'), csv]);
     const rescored = await scoreLogicVistaResultsFile(csv, fixture.data);
     if (E.isLeft(rescored)) throw rescored.left;
     expect(rescored.right.score.correct).toBe(summary.correctPerSample[0]);
     expect(rescored.right.verdicts.agree).toBe(5);
+    expect(rescored.right.score.items.map((item) => item.id)).toEqual(Object.keys(answers));
+    expect(rescored.right.warnings).toEqual([]);
 
     const again = await run(options);
     expect(model.requests).toHaveLength(5);
@@ -142,6 +149,48 @@ describe('evaluateEndpoint', () => {
     await run({ benchmark: 'mmmu-pro', mmmuSetting: 'vision', mmmuMethod: 'direct', dataPath: fixture.data, endpoint: vision.url, model: 'fake-vlm', out: join(dir, 'vision', 'fake_vision_direct.jsonl'), samples: 1, ...fast });
     expect(vision.requests.map((r) => r.imageUrls.length)).toEqual([1, 1, 1, 1]);
     expect(new Set(vision.requests.map((r) => r.text))).toEqual(new Set([mmmuProPrompt('vision', 'direct', { question: '', options: [] })]));
+  });
+
+  it('MMMU-Pro validation_Accounting_29 (one option, itself a list) with no letter in the reply: counted as unparsed with a warning naming it, outputs written, and again on a re-run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rlflow-eval-'));
+    const ids = ['validation_Accounting_29', 'test_History_1'];
+    const fixture = await mmmuProFixture(dir, ids);
+    const rows = (await readFile(fixture.data, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; question: string; options: string; answer: string });
+    expect(rows.map((r) => [r.id, r.options.startsWith("[['A', 'B', 'Not enough information']]")])).toEqual([[ids[0], true], [ids[1], false]]);
+    const nested = rows[0]!;
+    // More than five words and no option letter: the parser reaches the content step, which calls .lower() on the list option.
+    const server = await serve((r) =>
+      r.text.startsWith(nested.question.replace(/<image \d>/g, '<image>')) ? { kind: 'ok', content: 'I cannot tell which one it is from this table.' } : { kind: 'ok', content: `Answer: ${rows[1]!.answer}` },
+    );
+    const out = join(dir, 'out', 'fake_standard_cot.jsonl');
+    const logs: string[] = [];
+    const options: EvaluateOptions = { benchmark: 'mmmu-pro', dataPath: fixture.data, endpoint: server.url, model: 'fake-vlm', out, samples: 1, log: (l) => logs.push(l), ...fast };
+    const summary = await run(options);
+    expect(server.requests).toHaveLength(2);
+    expect(summary.unscorable).toEqual([{ id: 'validation_Accounting_29', sample: 0, reason: expect.stringMatching(/option A is not a string/) as unknown as string }]);
+    expect(summary.unparsedPerSample).toEqual([1]);
+    expect(summary.correctPerSample).toEqual([1]);
+    expect(summary.extraction.sources).toEqual({ unscorable: 1, 'answer-line': 1 });
+    expect(summary.perItem[0]).toEqual({ id: 'validation_Accounting_29', correct: [false], predictions: [null] });
+    expect(logs.filter((l) => /warning: validation_Accounting_29#0 is unscorable.*option A is not a string/.test(l))).toHaveLength(1);
+    const firstText = await readFile(out, 'utf8');
+    const written = firstText.trim().split('\n').map((l) => JSON.parse(l) as { id: string; response: unknown });
+    expect(written.map((row) => [row.id, row.response])).toEqual([
+      ['validation_Accounting_29', 'I cannot tell which one it is from this table.'],
+      ['test_History_1', `Answer: ${rows[1]!.answer}`],
+    ]);
+    const rescored = await scoreMmmuProOutputFile(out, { fallback: 'seeded' });
+    if (E.isLeft(rescored)) throw rescored.left;
+    expect([rescored.right.score.correct, rescored.right.score.unparsed, rescored.right.score.routes.unscorable]).toEqual([1, 1, 1]);
+    expect(rescored.right.warnings.filter((w) => w.includes('validation_Accounting_29') && w.includes('option A is not a string'))).toHaveLength(1);
+
+    logs.length = 0;
+    const again = await run(options);
+    expect(server.requests).toHaveLength(2);
+    expect(again.run).toMatchObject({ requested: 0, resumed: 2 });
+    expect([again.unscorable, again.correctPerSample, again.unparsedPerSample]).toEqual([summary.unscorable, [1], [1]]);
+    expect(logs.some((l) => l.includes('validation_Accounting_29#0 is unscorable'))).toBe(true);
+    expect(await readFile(out, 'utf8')).toBe(firstText);
   });
 
   it('refuses image paths outside the images root without asking the server, and never writes the key', async () => {

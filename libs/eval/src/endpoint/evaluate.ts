@@ -4,6 +4,10 @@
  * official scorers, write each sample's official-format output atomically, and a summary with
  * per-sample accuracy, avg@k and pass@k (unbiased estimator, stats/pass-at-k.ts).
  *
+ * The official output files are written as soon as every sample has a result, before scoring (as
+ * the official inference scripts do); a sample its scorer cannot handle is counted as unparsed and
+ * wrong, with a warning naming it, and never fails the run.
+ *
  * Files, for `--out DIR/NAME.EXT`: the journal `DIR/NAME.journal.jsonl`, the summary
  * `DIR/NAME.summary.json`, the extraction cache `DIR/rlflow-extract-cache.jsonl`; with one sample
  * the output is `--out` itself, with k > 1 it is `DIR/sample-<s>/NAME.EXT` for s = 0…k−1 (each a
@@ -92,6 +96,10 @@ export interface EvalSummary {
   };
   readonly accuracyPerSample: readonly number[];
   readonly correctPerSample: readonly number[];
+  /** Samples whose answer could not be read, per sample index (unscorable ones included). */
+  readonly unparsedPerSample: readonly number[];
+  /** Samples the scorer could not handle (scored wrong), with the reason. */
+  readonly unscorable: ReadonlyArray<{ readonly id: string; readonly sample: number; readonly reason: string }>;
   readonly avgAtK: number;
   readonly passAtK: Readonly<Record<string, number>>;
   readonly outputs: readonly string[];
@@ -133,7 +141,10 @@ export const passAtKValues = (k: number): number[] => {
   return values;
 };
 
-const metrics = (scores: RunScores, k: number): E.Either<string, Pick<EvalSummary, 'accuracyPerSample' | 'correctPerSample' | 'avgAtK' | 'passAtK'>> => {
+const metrics = (
+  scores: RunScores,
+  k: number,
+): E.Either<string, Pick<EvalSummary, 'accuracyPerSample' | 'correctPerSample' | 'unparsedPerSample' | 'unscorable' | 'avgAtK' | 'passAtK'>> => {
   const flags = scores.items.map((item) => item.samples.map((sample) => sample.correct));
   const counts = countsFromFlags(flags);
   const avg = avgAtK(counts);
@@ -145,7 +156,15 @@ const metrics = (scores: RunScores, k: number): E.Either<string, Pick<EvalSummar
     passAtK[String(kk)] = value.right;
   }
   const correctPerSample = Array.from({ length: k }, (_, s) => flags.filter((f) => f[s] === true).length);
-  return E.right({ accuracyPerSample: correctPerSample.map((c) => c / flags.length), correctPerSample, avgAtK: avg.right, passAtK });
+  const unparsedPerSample = Array.from({ length: k }, (_, s) => scores.items.filter((item) => item.samples[s]?.parsed === false).length);
+  return E.right({
+    accuracyPerSample: correctPerSample.map((c) => c / flags.length),
+    correctPerSample,
+    unparsedPerSample,
+    unscorable: scores.unscorable,
+    avgAtK: avg.right,
+    passAtK,
+  });
 };
 
 const errorSummary = (data: BenchmarkData, entries: ReadonlyMap<string, SampleEntry>, k: number): EvalSummary['errors'] => {
@@ -264,6 +283,36 @@ export const evaluateEndpoint = async (options: EvaluateOptions): Promise<E.Eith
   if (outcome.aborted) return E.right({ status: 'aborted', outcome, journal: journalPath });
   const entries = journal.entries();
 
+  // The official output files are written before scoring, as the official inference scripts do, so
+  // a run whose scoring fails still leaves them; MathVista's is rewritten with the extractions after.
+  const writeOutputs = async (scored: RunScores | undefined): Promise<string[]> => {
+    const scoredOf = new Map(scored?.items.map((item) => [item.id, item]));
+    const outputs: string[] = [];
+    for (let s = 0; s < k; s++) {
+      const path = sampleOutputPath(options.out, s, k);
+      const entryOf = (id: string): SampleEntry | undefined => entries.get(sampleKey(id, s));
+      const extractionOf = (id: string): string | undefined => {
+        const extraction = scoredOf.get(id)?.samples[s]?.extraction;
+        return typeof extraction === 'string' ? extraction : undefined;
+      };
+      if (scored === undefined || data.benchmark === 'mathvista') await writeFileAtomic(path, scrub(renderOutput(data, entryOf, extractionOf)));
+      outputs.push(path);
+      if (data.benchmark === 'logicvista' && scored !== undefined) {
+        const csvPath = logicVistaResultsPath(path);
+        const rowOf = (id: string): { raw: string; extracted: readonly string[] } | undefined => {
+          const entry = entryOf(id);
+          const extraction = scoredOf.get(id)?.samples[s]?.extraction;
+          if (entry === undefined || extraction === undefined || extraction === null || typeof extraction === 'string') return undefined;
+          return { raw: entry.status === 'ok' ? (entry.response ?? '') : '', extracted: extraction };
+        };
+        await writeFileAtomic(csvPath, scrub(renderLogicVistaResults(data, logicVistaModelLabel(path, options.model), rowOf)));
+        outputs.push(csvPath);
+      }
+    }
+    return outputs;
+  };
+  await writeOutputs(undefined);
+
   let mode: ExtractionMode = { kind: 'rules' };
   let cache: ExtractionCache | undefined;
   if (options.judge !== undefined && data.benchmark !== 'mmmu-pro') {
@@ -280,30 +329,8 @@ export const evaluateEndpoint = async (options: EvaluateOptions): Promise<E.Eith
   }
   if (E.isLeft(scores)) return scores;
   const scored = scores.right;
-  const scoredOf = new Map(scored.items.map((item) => [item.id, item]));
-
-  const outputs: string[] = [];
-  for (let s = 0; s < k; s++) {
-    const path = sampleOutputPath(options.out, s, k);
-    const entryOf = (id: string): SampleEntry | undefined => entries.get(sampleKey(id, s));
-    const extractionOf = (id: string): string | undefined => {
-      const extraction = scoredOf.get(id)?.samples[s]?.extraction;
-      return typeof extraction === 'string' ? extraction : undefined;
-    };
-    await writeFileAtomic(path, scrub(renderOutput(data, entryOf, extractionOf)));
-    outputs.push(path);
-    if (data.benchmark === 'logicvista') {
-      const csvPath = logicVistaResultsPath(path);
-      const rowOf = (id: string): { raw: string; extracted: readonly string[] } | undefined => {
-        const entry = entryOf(id);
-        const extraction = scoredOf.get(id)?.samples[s]?.extraction;
-        if (entry === undefined || extraction === undefined || extraction === null || typeof extraction === 'string') return undefined;
-        return { raw: entry.status === 'ok' ? (entry.response ?? '') : '', extracted: extraction };
-      };
-      await writeFileAtomic(csvPath, scrub(renderLogicVistaResults(data, logicVistaModelLabel(path, options.model), rowOf)));
-      outputs.push(csvPath);
-    }
-  }
+  for (const row of scored.unscorable) log(scrub(`warning: ${row.id}#${row.sample} is unscorable, counted as unparsed and wrong: ${row.reason}`));
+  const outputs = await writeOutputs(scored);
 
   const figures = metrics(scored, k);
   if (E.isLeft(figures)) return figures;
@@ -355,6 +382,7 @@ export const formatSummary = (summary: EvalSummary, summaryPath: string): string
     `  errors: ${summary.errors.count}${summary.errors.count === 0 ? '' : ` (${Object.entries(summary.errors.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ')}; scored as empty responses)`}`,
     `  extraction: ${summary.extraction.method}${summary.extraction.judgeModel === null ? '' : ` (judge ${summary.extraction.judgeModel}: ${summary.extraction.judgeRequests} requests, ${summary.extraction.cacheHits} cached)`}; sources ${Object.entries(summary.extraction.sources).map(([s, n]) => `${s} ${n}`).join(', ')}`,
     `  accuracy per sample: ${summary.accuracyPerSample.map((a, s) => `${summary.correctPerSample[s]}/${summary.items} = ${pct(a)}`).join(', ')}`,
+    `  unparsed per sample: ${summary.unparsedPerSample.join(', ')}${summary.unscorable.length === 0 ? '' : ` (${summary.unscorable.length} unscorable: ${summary.unscorable.slice(0, 5).map((u) => `${u.id}#${u.sample}`).join(', ')}${summary.unscorable.length > 5 ? ', …' : ''})`}`,
     `  avg@${summary.samples}: ${pct(summary.avgAtK)}`,
     `  ${Object.entries(summary.passAtK).map(([kk, v]) => `pass@${kk}: ${pct(v)}`).join(', ')}`,
     `  outputs: ${summary.outputs.join(', ')}`,

@@ -83,7 +83,7 @@ describe('LogicVista files', async () => {
   const dataset = right(await loadLogicVistaDataset(benchmarkFile('logicvista', 'dataset.json')));
 
   it('dataset.json has the composition docs/evaluation.md §2.1 lists', () => {
-    const ids = right(logicVistaIds(dataset));
+    const ids = logicVistaIds(dataset);
     expect(ids).toHaveLength(448);
     const answers = ids.map((id) => dataset[id]!.answer);
     // docs/evaluation.md §2.1 says 440; the file has 441 (111 A, 104 B, 110 C, 83 D, 33 E), and 441 + 7 = 448.
@@ -105,7 +105,7 @@ describe('LogicVista files', async () => {
   it.each(LOGICVISTA_MODELS)('%s-accuracy-results.csv decodes: 448 rows, true answers equal the dataset answers', async (model) => {
     const results = right(await loadLogicVistaResults(benchmarkFile('logicvista', 'eval', 'results', `${model}-accuracy-results.csv`)));
     expect(results.model).toBe(model);
-    expect(results.rows.map((row) => row.id)).toEqual(right(logicVistaIds(dataset)));
+    expect(results.rows.map((row) => row.id)).toEqual(logicVistaIds(dataset));
     for (const row of results.rows) expect(row.trueAnswer).toEqual(dataset[row.id]!.answer.toLowerCase().split(', ').sort());
     const answers = right(await loadLogicVistaAnswers(benchmarkFile('logicvista', 'eval', 'answers', `${model}-answers.json`)));
     for (const row of results.rows) expect(row.raw).toBe(logicVistaEntry(answers[row.id]!.answer));

@@ -47,14 +47,20 @@ export const decodeLogicVistaDataset = (source: string): ((text: string) => E.Ei
 export const loadLogicVistaDataset = loadJson(LogicVistaDataset);
 export const loadLogicVistaAnswers = loadJson(LogicVistaAnswers);
 
-/** The item ids of a dataset in the official order `v1_0, v1_1, …` (the scorer loops `i in range(len(data))`). */
-export const logicVistaIds = (dataset: LogicVistaDataset): E.Either<DecodeError, string[]> => {
-  const count = Object.keys(dataset).length;
-  const ids = Array.from({ length: count }, (_, i) => `v1_${i}`);
-  const missing = ids.filter((id) => !Object.hasOwn(dataset, id));
-  return missing.length === 0
-    ? E.right(ids)
-    : E.left(new DecodeError('logicvista dataset', [`ids are not contiguous v1_0..v1_${count - 1}: missing ${missing.slice(0, 5).join(', ')}`]));
+/**
+ * The item ids of a dataset (the whole benchmark or any subset of it, e.g. the items whose images
+ * one has) in the official order: `v1_<i>` by increasing i, then any other ids in file order.
+ * The official `extract_accuracy.py` reads `v1_<i>` for i < len(dataset), so it can only process
+ * a dataset numbered `v1_0…v1_{n−1}`; rlflow extracts and scores the items by id instead.
+ */
+export const logicVistaIds = (dataset: LogicVistaDataset): string[] => {
+  const indexOf = (id: string): number | undefined => {
+    const match = /^v1_(0|[1-9]\d*)$/.exec(id);
+    return match === null ? undefined : Number(match[1]);
+  };
+  const ids = Object.keys(dataset);
+  const numbered = ids.filter((id) => indexOf(id) !== undefined).sort((a, b) => indexOf(a)! - indexOf(b)!);
+  return [...numbered, ...ids.filter((id) => indexOf(id) === undefined)];
 };
 
 /** One row of an official `*-accuracy-results.csv`, its list columns parsed. */

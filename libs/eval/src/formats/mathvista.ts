@@ -6,13 +6,13 @@
  */
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { StageError, type DecodeError } from '@rlflow/core';
+import { StageError, literalUnion, type DecodeError } from '@rlflow/core';
 import { decodeJsonText, loadJson } from './load.js';
 
-export const MathVistaQuestionType = t.keyof({ multi_choice: null, free_form: null }, 'MathVistaQuestionType');
+export const MathVistaQuestionType = literalUnion(['multi_choice', 'free_form'], 'MathVistaQuestionType');
 export type MathVistaQuestionType = t.TypeOf<typeof MathVistaQuestionType>;
 
-export const MathVistaAnswerType = t.keyof({ text: null, integer: null, float: null, list: null }, 'MathVistaAnswerType');
+export const MathVistaAnswerType = literalUnion(['text', 'integer', 'float', 'list'], 'MathVistaAnswerType');
 export type MathVistaAnswerType = t.TypeOf<typeof MathVistaAnswerType>;
 
 export const MathVistaMetadata = t.intersection(

@@ -9,12 +9,12 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { parse as parseYaml } from 'yaml';
-import { DecodeError, decodeWith } from '@rlflow/core';
+import { DecodeError, decodeWith, literalUnion } from '@rlflow/core';
 import { decodeJsonLinesText, loadJsonLines, readText } from './load.js';
 import { parsePythonLiteral, pythonStr, type PyLiteral } from './python-literal.js';
 
 /** `if_right` as stored: a boolean, or the strings `"True"`/`"False"` some writers produce. */
-export const MmmuProVerdict = t.union([t.boolean, t.literal('True'), t.literal('False')], 'MmmuProVerdict');
+export const MmmuProVerdict = literalUnion([true, false, 'True', 'False'], 'MmmuProVerdict');
 export type MmmuProVerdict = t.TypeOf<typeof MmmuProVerdict>;
 
 export const mmmuProVerdictValue = (verdict: MmmuProVerdict): boolean => verdict === true || verdict === 'True';

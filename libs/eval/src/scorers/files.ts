@@ -43,7 +43,11 @@ const agreement = (pairs: ReadonlyArray<{ readonly id: string; readonly stored: 
 
 export type ScoreFileError = DecodeError | StageError;
 
-/** Scores a MathVista `output_*.json` from its stored extractions; a row without an `extraction` is an error. */
+/**
+ * Scores a MathVista `output_*.json` from its stored extractions; a row without an `extraction` is an
+ * error. Any subset of testmini is scored over its rows, as `calculate_score.py` does (it iterates
+ * the keys of the file it is given).
+ */
 export const scoreMathVistaOutputFile = async (path: string): Promise<E.Either<ScoreFileError, FileScore<BenchmarkScore<MathVistaItemResult>>>> => {
   const loaded = await loadMathVistaOutput(path);
   if (E.isLeft(loaded)) return loaded;
@@ -87,11 +91,16 @@ export const scoreLogicVistaResultsFile = async (
       };
     }),
   );
+  // A CSV of a subset of the dataset's items is scored over its rows. The official analyze_accuracy.py
+  // divides by 448 whatever the file holds, so on a subset its total is not the subset's accuracy.
   const expectedCount = Object.keys(dataset.right).length;
   return E.right({
     score,
     verdicts: agreement(score.items.map((item, i) => ({ id: item.id, stored: results.right.rows[i]!.match === 1, computed: item.correct }))),
-    warnings: results.right.rows.length === expectedCount ? [] : [`${csvPath} has ${results.right.rows.length} rows; the dataset has ${expectedCount}`],
+    warnings:
+      results.right.rows.length === expectedCount
+        ? []
+        : [`${csvPath} has ${results.right.rows.length} of the ${expectedCount} items of ${datasetPath}; accuracy is over its rows (analyze_accuracy.py divides by 448)`],
   });
 };
 
@@ -116,11 +125,10 @@ export const scoreMmmuProOutputFile = async (
       ...(row.pred_indexs === undefined ? {} : { storedPrediction: row.pred_indexs }),
     });
   }
-  const scored = scoreMmmuPro(options)(rows);
-  if (E.isLeft(scored)) return scored;
-  const items: readonly MmmuProItemResult[] = scored.right.items;
+  const score = scoreMmmuPro(options)(rows);
+  const items: readonly MmmuProItemResult[] = score.items;
   return E.right({
-    score: scored.right,
+    score,
     verdicts: agreement(
       items.map((item, i) => {
         const stored = loaded.right[i]!.if_right;
@@ -130,9 +138,12 @@ export const scoreMmmuProOutputFile = async (
     predictions: agreement(
       items.flatMap((item, i) => (item.route === 'random' ? [] : [{ id: item.id, stored: rows[i]!.storedPrediction, computed: item.prediction }])),
     ),
-    warnings:
-      loaded.right.length === MMMU_PRO_ITEMS
+    // The official check_files skips a file that is not all 1730 rows; rlflow scores a subset over its rows and says so.
+    warnings: [
+      ...(loaded.right.length === MMMU_PRO_ITEMS
         ? []
-        : [`${path} has ${loaded.right.length} rows; evaluate.py::check_files skips files that do not have ${MMMU_PRO_ITEMS}`],
+        : [`${path} has ${loaded.right.length} rows; evaluate.py::check_files skips files that do not have ${MMMU_PRO_ITEMS} (scored here over these rows)`]),
+      ...score.unscorable.map((row) => `row ${row.id} is unscorable, counted as unparsed and wrong: ${row.reason}`),
+    ],
   });
 };

@@ -81,7 +81,8 @@ export interface LogicVistaItemResult extends ItemResult {
   readonly truth: string;
 }
 
-const isUnparsed = (extracted: readonly string[]): boolean => {
+/** No choice found (`['zzzzz']`) or an empty answer (`['']`). */
+export const logicVistaUnparsed = (extracted: readonly string[]): boolean => {
   const normalized = normalizeLogicVistaAnswers(extracted);
   return normalized.length === 1 && (normalized[0] === '' || normalized[0] === LOGICVISTA_NO_CHOICE.toLowerCase());
 };
@@ -95,7 +96,7 @@ export const scoreLogicVista = (rows: readonly LogicVistaScoringRow[]): Benchmar
       extracted: row.extracted,
       truth: row.truth,
       correct: logicVistaMatch(row.truth)(row.extracted),
-      parsed: !isUnparsed(row.extracted),
+      parsed: !logicVistaUnparsed(row.extracted),
     }),
   );
   const capabilities = (text: string | undefined): string[] => {

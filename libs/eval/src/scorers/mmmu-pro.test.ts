@@ -89,21 +89,33 @@ describe('scoreMmmuPro', () => {
   it('seeds the random fallback per item id and reports it as unparsed', () => {
     const a = scoreMmmuPro({ seed: 7 })(rows);
     const b = scoreMmmuPro({ seed: 7 })([...rows].reverse());
-    if (E.isLeft(a) || E.isLeft(b)) throw new Error('scoring failed');
-    const fallback = a.right.items[2]!;
+    const fallback = a.items[2]!;
     expect(fallback.route).toBe('random');
     expect(fallback.parsed).toBe(false);
     expect(fallback.prediction).toBe(mmmuProRandomLetter(7, 'test_Math_2', 4));
-    expect(b.right.items[0]!.prediction).toBe(fallback.prediction);
-    expect(a.right.unparsed).toBe(1);
-    expect(a.right.routes).toEqual({ 'answer-line': 2, 'single-candidate': 0, 'multiple-candidates': 0, random: 1 });
-    expect(a.right.breakdown['domain']).toHaveProperty('Science');
-    expect(a.right.breakdown['domain']).toHaveProperty('Art and Design');
+    expect(b.items[0]!.prediction).toBe(fallback.prediction);
+    expect(a.unparsed).toBe(1);
+    expect(a.routes).toEqual({ 'answer-line': 2, 'single-candidate': 0, 'multiple-candidates': 0, random: 1, unscorable: 0 });
+    expect(a.unscorable).toEqual([]);
+    expect(a.breakdown['domain']).toHaveProperty('Science');
+    expect(a.breakdown['domain']).toHaveProperty('Art and Design');
   });
 
   it("uses the stored prediction for fallback rows with fallback 'stored'", () => {
     const score = scoreMmmuPro({ fallback: 'stored' })(rows);
-    expect(E.isRight(score) && [score.right.items[2]!.prediction, score.right.correct]).toEqual(['D', 2]);
+    expect([score.items[2]!.prediction, score.correct]).toEqual(['D', 2]);
+  });
+
+  it('scores a row the official parser would crash on (a nested option, no letter in a long reply) as unscorable, naming it', () => {
+    const nested: MmmuProScoringRow = { id: 'validation_Accounting_29', options: [['A', 'B', 'Not enough information']], answer: 'B', response: 'I cannot tell which one it is from this table.' };
+    const crash = parseMmmuProResponse(nested.options)(nested.response);
+    expect(E.isLeft(crash) && crash.left.detail).toMatch(/option A is not a string/);
+    const score = scoreMmmuPro()([...rows, nested]);
+    expect(score.items[3]).toEqual({ id: 'validation_Accounting_29', prediction: null, answer: 'B', correct: false, parsed: false, route: 'unscorable' });
+    expect(score.unscorable).toEqual([{ id: 'validation_Accounting_29', reason: expect.stringMatching(/^options\[0\]: option A is not a string/) as unknown as string }]);
+    expect([score.total, score.unparsed, score.routes.unscorable]).toEqual([4, 2, 1]);
+    // With a letter the parser finds before the content step, the same row scores normally.
+    expect(scoreMmmuPro()([{ ...nested, response: 'Answer: A' }]).items[0]).toMatchObject({ route: 'answer-line', prediction: 'A', parsed: true });
   });
 
   it('draws uniformly over the options, deterministically per seed (property)', () => {

@@ -14,7 +14,13 @@
  * 5. Correct iff the letter equals the gold letter; accuracy = correct / 1730 (micro average).
  *
  * Breakdowns: subject, the MMMU domain of the subject (`DOMAIN_CAT2SUB_CAT`), topic difficulty and
- * the parser route that decided the item (`answer-line`, `single-candidate`, `multiple-candidates`, `random`).
+ * the parser route that decided the item (`answer-line`, `single-candidate`, `multiple-candidates`, `random`,
+ * `unscorable`).
+ *
+ * A row the official parser would crash on (an option that is not a string reached by the content
+ * step, e.g. `validation_Accounting_29`, whose options are `[['A', 'B', 'Not enough information']]`)
+ * is not a failure of the whole file here: it is scored wrong, counted as unparsed with route
+ * `unscorable`, and listed with the reason in `unscorable`.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, Rng, StageError } from '@rlflow/core';
@@ -22,7 +28,7 @@ import { pySplitWhitespace, pyStrip } from '../formats/python-text.js';
 import type { PyLiteral } from '../formats/python-literal.js';
 import { breakdownOf, totalsOf, type BenchmarkScore, type ItemResult } from './result.js';
 
-export type MmmuProRoute = 'answer-line' | 'single-candidate' | 'multiple-candidates' | 'random';
+export type MmmuProRoute = 'answer-line' | 'single-candidate' | 'multiple-candidates' | 'random' | 'unscorable';
 
 export type MmmuProParse =
   | { readonly route: 'answer-line' | 'single-candidate' | 'multiple-candidates'; readonly letter: string }
@@ -120,6 +126,12 @@ export interface MmmuProItemResult extends ItemResult {
   readonly answer: string;
 }
 
+/** A row the official parser cannot handle, and why. */
+export interface UnscorableRow {
+  readonly id: string;
+  readonly reason: string;
+}
+
 export interface MmmuProScoreOptions {
   /** Seed of the random fallback (default 0). */
   readonly seed?: number;
@@ -133,17 +145,27 @@ export interface MmmuProScoreOptions {
 export interface MmmuProScore extends BenchmarkScore<MmmuProItemResult> {
   /** How many rows each route of the parser decided. */
   readonly routes: Readonly<Record<MmmuProRoute, number>>;
+  /** The rows of route `unscorable`, in row order. */
+  readonly unscorable: readonly UnscorableRow[];
 }
 
-/** Parses and scores every row; a row the official parser would crash on is the error. */
+/** The reason a row is unscorable, naming the option: `options[0]: option A is not a string (…)`. */
+export const unscorableReason = (error: StageError): string => `${error.field}${error.index === null ? '' : `[${error.index}]`}: ${error.detail}`;
+
+/** Parses and scores every row; a row the official parser would crash on is scored wrong as `unscorable`. */
 export const scoreMmmuPro =
   (options: MmmuProScoreOptions = {}) =>
-  (rows: readonly MmmuProScoringRow[]): E.Either<StageError, MmmuProScore> => {
+  (rows: readonly MmmuProScoringRow[]): MmmuProScore => {
     const seed = options.seed ?? 0;
     const items: MmmuProItemResult[] = [];
+    const unscorable: UnscorableRow[] = [];
     for (const row of rows) {
       const parsed = parseMmmuProResponse(row.options)(row.response);
-      if (E.isLeft(parsed)) return E.left(new StageError(parsed.left.stage, `row ${row.id}.options`, parsed.left.index, parsed.left.kind, parsed.left.detail));
+      if (E.isLeft(parsed)) {
+        unscorable.push({ id: row.id, reason: unscorableReason(parsed.left) });
+        items.push({ id: row.id, prediction: null, answer: row.answer, correct: false, parsed: false, route: 'unscorable' });
+        continue;
+      }
       const parse = parsed.right;
       const letter =
         parse.route !== 'random'
@@ -153,7 +175,7 @@ export const scoreMmmuPro =
             : mmmuProRandomLetter(seed, row.id, row.options.length);
       items.push({ id: row.id, prediction: letter, answer: row.answer, correct: letter === row.answer, parsed: parse.route !== 'random', route: parse.route });
     }
-    const routes: Record<MmmuProRoute, number> = { 'answer-line': 0, 'single-candidate': 0, 'multiple-candidates': 0, random: 0 };
+    const routes: Record<MmmuProRoute, number> = { 'answer-line': 0, 'single-candidate': 0, 'multiple-candidates': 0, random: 0, unscorable: 0 };
     for (const item of items) routes[item.route] += 1;
     const breakdown = breakdownOf(
       ['subject', 'domain', 'difficulty', 'route'],
@@ -167,5 +189,5 @@ export const scoreMmmuPro =
         },
       })),
     );
-    return E.right({ benchmark: 'mmmu-pro', ...totalsOf(items), breakdown, items, routes });
+    return { benchmark: 'mmmu-pro', ...totalsOf(items), breakdown, items, routes, unscorable };
   };

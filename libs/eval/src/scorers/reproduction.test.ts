@@ -117,8 +117,8 @@ describe('LogicVista: the extracted column of each results CSV against dataset.j
 
 describe('MMMU-Pro: GPT-4o outputs with the official parser', () => {
   it.each([
-    ['gpt-4o_standard10_cot.jsonl', 952, { 'answer-line': 1715, 'single-candidate': 8, 'multiple-candidates': 7, random: 0 }],
-    ['gpt-4o_vision_cot.jsonl', 866, { 'answer-line': 1677, 'single-candidate': 26, 'multiple-candidates': 24, random: 3 }],
+    ['gpt-4o_standard10_cot.jsonl', 952, { 'answer-line': 1715, 'single-candidate': 8, 'multiple-candidates': 7, random: 0, unscorable: 0 }],
+    ['gpt-4o_vision_cot.jsonl', 866, { 'answer-line': 1677, 'single-candidate': 26, 'multiple-candidates': 24, random: 3, unscorable: 0 }],
   ] as const)('%s: %i/1730, every stored pred_indexs and if_right reproduced outside the random fallback', async (file, total, routes) => {
     const path = benchmarkFile('mmmu-pro', 'output', file);
     const { score, verdicts, predictions, warnings } = right(await scoreMmmuProOutputFile(path, { fallback: 'stored' }));

@@ -5,7 +5,11 @@
  * of one key (MathVista skills, LogicVista skills).
  */
 
-export type BenchmarkName = 'mathvista' | 'logicvista' | 'mmmu-pro';
+/** The benchmarks rlflow scores and evaluates: the one list of their names (scorers, `rlflow score`, `rlflow eval`). */
+export const BENCHMARK_NAMES = ['mathvista', 'logicvista', 'mmmu-pro'] as const;
+export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
+
+export const isBenchmarkName = (name: string): name is BenchmarkName => (BENCHMARK_NAMES as readonly string[]).includes(name);
 
 export interface GroupScore {
   readonly correct: number;

@@ -5,6 +5,7 @@
  * `DatasetSpec` is the io-ts codec for the same options in a config file.
  */
 import * as t from 'io-ts';
+import { literalUnion } from '@rlflow/core';
 import { ANSWER_TYPES, MODEL_IMAGE_SIZE, type AnswerType } from '../suite/problem.js';
 import { RESIZE_METHODS, type ResizeMethod } from './image.js';
 
@@ -95,10 +96,7 @@ export const checkOptions = (options: ResolvedOptions): string[] => {
   return problems;
 };
 
-const literals = <A extends string>(values: readonly A[], name: string): t.Type<A> =>
-  t.keyof(Object.fromEntries(values.map((v) => [v, null])) as Record<A, null>, name) as unknown as t.Type<A>;
-
-export const AnswerTypeCodec = literals(ANSWER_TYPES, 'AnswerType');
+export const AnswerTypeCodec = literalUnion(ANSWER_TYPES, 'AnswerType');
 
 export const FieldMappingCodec = t.partial({
   question: t.string,
@@ -113,14 +111,14 @@ export const FieldMappingCodec = t.partial({
 export const DatasetSpec = t.intersection([
   t.type({ path: t.string }),
   t.partial({
-    format: literals(['jsonl', 'parquet'] as const, 'DatasetFormat'),
+    format: literalUnion(['jsonl', 'parquet'], 'DatasetFormat'),
     root: t.string,
     mapping: FieldMappingCodec,
-    onMalformed: literals(['skip', 'fail'] as const, 'OnMalformed'),
+    onMalformed: literalUnion(['skip', 'fail'], 'OnMalformed'),
     answerType: AnswerTypeCodec,
     imageWidth: t.number,
     imageHeight: t.number,
-    resize: literals(RESIZE_METHODS, 'ResizeMethod'),
+    resize: literalUnion(RESIZE_METHODS, 'ResizeMethod'),
     chunkRows: t.number,
   }),
 ]);

@@ -61,10 +61,21 @@ describe('numericEquivalent', () => {
   });
 
   it('matches a fraction to its decimal value, and to 2+ correctly rounded digits', () => {
+    /** a/b rounded half away from zero to 2 digits, exactly (toFixed rounds the binary value, so −499/40 = −12.475 gives −12.47). */
+    const twoDigits = (a: number, b: number): string => {
+      const hundredths = Math.floor((Math.abs(a) * 200 + b) / (2 * b));
+      return `${a < 0 ? '-' : ''}${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
+    };
+    expect(twoDigits(-499, 40)).toBe('-12.48');
+    // exact ties, whose float value lies just below or above the tie
+    for (const [fraction, rounded, not] of [['-499/40', '-12.48', '-12.47'], ['-403/40', '-10.08', '-10.07'], ['403/40', '10.08', '10.07'], ['1/8', '0.13', '0.12']] as const) {
+      expect(numericEquivalent(rounded, fraction), `${rounded} ≡ ${fraction}`).toBe(true);
+      expect(numericEquivalent(not, fraction), `${not} ≢ ${fraction}`).toBe(false);
+    }
     fc.assert(
       fc.property(fc.integer({ min: -500, max: 500 }), fc.integer({ min: 1, max: 97 }), (a, b) => {
         const value = a / b;
-        return numericEquivalent(value.toFixed(2), `${a}/${b}`) && numericEquivalent(String(value), `${a}/${b}`) && numericEquivalent(`${a}/${b}`, String(value));
+        return numericEquivalent(twoDigits(a, b), `${a}/${b}`) && numericEquivalent(String(value), `${a}/${b}`) && numericEquivalent(`${a}/${b}`, String(value));
       }),
     );
   });

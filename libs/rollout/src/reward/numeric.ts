@@ -57,9 +57,11 @@ export const parseNumber = (input: string): ParsedNumber | undefined => {
   return tokens.length === 1 ? parseNumberStrict(tokens[0]!) : undefined;
 };
 
+/** x rounded half away from zero; a value within float noise of a tie is the tie (−499/40 = −12.475 is stored as −12.47499…). */
 const roundHalfAway = (x: number, digits: number): number => {
   const f = 10 ** digits;
-  return (Math.sign(x) * Math.round(Math.abs(x) * f)) / f;
+  const scaled = Math.abs(x) * f;
+  return (Math.sign(x) * Math.round(scaled + 1e-9 * Math.max(1, scaled))) / f;
 };
 
 const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { overlong } from '@rlflow/advantage';
 import type { AnswerTarget } from '../suite/problem.js';
 import { DEFAULT_REWARD, scoreGroup, scoreResponse, type ResponseScore } from './score.js';
 
@@ -44,20 +45,35 @@ describe('scoreResponse', () => {
   });
 
   it('adds the overlong penalty when configured', () => {
-    const config = { formatWeight: 0.5, overlong: { maxLen: 32, bufferLen: 8, factor: 1 } };
+    const config = { formatWeight: 0.5, overlong: { maxLen: 32, bufferLen: 8, penaltyFactor: 1 } };
     const text = '<think>3+4=7</think><answer>7</answer>';
     expect(score(SEVEN, text, config, 20).reward).toBe(1.5);
     expect(score(SEVEN, text, config, 28)).toMatchObject({ reward: 1, overlongPenalty: -0.5 });
     expect(score(SEVEN, text, config, 32).reward).toBe(0.5);
   });
 
+  it('takes its overlong term from @rlflow/advantage\'s overlong, with 0 (not −0) at maxLen − bufferLen', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 0, max: 32 }), fc.double({ min: 0, max: 3, noNaN: true }), fc.integer({ min: 0, max: 80 }), (bufferLen, extra, penaltyFactor, tokens) => {
+        const params = { maxLen: bufferLen + extra, bufferLen, penaltyFactor };
+        const s = score(SEVEN, 'x', { formatWeight: 0.5, overlong: params }, tokens);
+        const expected = overlong(params)({ lengths: [tokens] });
+        if (E.isLeft(expected)) throw expected.left;
+        expect(s.overlongPenalty).toBe(expected.right[0]! + 0);
+        expect(s.reward).toBe(s.overlongPenalty);
+      }),
+    );
+    expect(Object.is(score(SEVEN, 'x', { formatWeight: 0.5, overlong: { maxLen: 32, bufferLen: 8, penaltyFactor: 1 } }, 24).overlongPenalty, 0)).toBe(true);
+  });
+
   it('needs a valid token count when the overlong term is on, and a valid λ', () => {
     const field = (r: E.Either<{ field: string; index: unknown }, unknown>): unknown => (E.isLeft(r) ? [r.left.field, r.left.index] : 'ok');
-    const config = { formatWeight: 0.5, overlong: { maxLen: 32, bufferLen: 8, factor: 1 } };
+    const config = { formatWeight: 0.5, overlong: { maxLen: 32, bufferLen: 8, penaltyFactor: 1 } };
     expect(field(scoreResponse(config)(SEVEN)({ text: 'x' }))).toEqual(['tokens', null]);
     expect(field(scoreResponse({ formatWeight: -1 })(SEVEN)({ text: 'x' }))).toEqual(['formatWeight', null]);
     expect(field(scoreGroup(config)(SEVEN)([{ text: 'a', tokens: 3 }, { text: 'b', tokens: 1.5 }]))).toEqual(['tokens', 1]);
-    expect(field(scoreResponse({ formatWeight: 0.5, overlong: { maxLen: 4, bufferLen: 8, factor: 1 } })(SEVEN)({ text: 'x', tokens: 1 }))).toEqual(['maxLen', null]);
+    expect(field(scoreResponse({ formatWeight: 0.5, overlong: { maxLen: 4, bufferLen: 8, penaltyFactor: 1 } })(SEVEN)({ text: 'x', tokens: 1 }))).toEqual(['bufferLen', null]);
+    expect(field(scoreGroup({ formatWeight: 0.5, overlong: { maxLen: 32, bufferLen: 8, penaltyFactor: -1 } })(SEVEN)([{ text: 'x', tokens: 1 }]))).toEqual(['penaltyFactor', null]);
   });
 
   it('scores a group response by response', () => {

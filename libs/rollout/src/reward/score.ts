@@ -4,16 +4,18 @@
  *   reward = accuracy + λ·format + overlong
  * accuracy = 1 when the extracted answer (extract.ts) verifies against the target (verify.ts),
  * else 0; format = 1 when the response has the exact `<think>…</think><answer>…</answer>`
- * shape (format.ts); λ = `formatWeight` (0.5 by default, as in APO); overlong =
- * `overlongPenalty(params)(tokens)` (docs/algorithms.md §9) when `overlong` is configured, which then
- * needs each response's length in tokens, else 0.
+ * shape (format.ts); λ = `formatWeight` (0.5 by default, as in APO); overlong = DAPO's soft
+ * overlong punishment of the response length in tokens, min(−(L − (maxLen − bufferLen)) / bufferLen
+ * · penaltyFactor, 0) (docs/algorithms.md §9, @rlflow/advantage's `overlong`), when `overlong` is
+ * configured, which then needs each response's length in tokens; else 0.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { overlong, type OverlongParams } from '@rlflow/advantage';
 import { StageError, guarded, inRange, type Check } from '@rlflow/core';
 import type { AnswerTarget } from '../suite/problem.js';
 import { extractAnswer, type ExtractedAnswer } from './extract.js';
 import { formatOk } from './format.js';
-import { overlongChecks, overlongPenalty, type OverlongParams } from './overlong.js';
 import { isCorrect } from './verify.js';
 
 export interface RewardConfig {
@@ -41,10 +43,7 @@ export interface ResponseScore {
 
 const STAGE = 'reward.score';
 
-const configChecks = (config: RewardConfig): Check[] => [
-  inRange(STAGE, 'formatWeight', config.formatWeight, { min: 0 }),
-  ...(config.overlong === undefined ? [] : overlongChecks(config.overlong)),
-];
+const configChecks = (config: RewardConfig): Check[] => [inRange(STAGE, 'formatWeight', config.formatWeight, { min: 0 })];
 
 const lengthCheck =
   (config: RewardConfig, tokens: number | undefined, index: number | null): Check =>
@@ -55,26 +54,42 @@ const lengthCheck =
     return undefined;
   };
 
-/** Scores a response known to be valid for `config` (see `scoreResponse`). */
-const score = (config: RewardConfig, target: AnswerTarget, response: ModelResponse): ResponseScore => {
+/**
+ * The overlong term of each response (all 0 when off), from @rlflow/advantage's `overlong`,
+ * which checks its parameters; the lengths are known to be present (see `lengthCheck`).
+ */
+const overlongPenalties = (config: RewardConfig, responses: readonly ModelResponse[]): E.Either<StageError, ArrayLike<number>> =>
+  config.overlong === undefined || responses.length === 0
+    ? E.right(new Float64Array(responses.length))
+    : overlong(config.overlong)({ lengths: responses.map((r) => r.tokens!) });
+
+/** Scores a response known to be valid for `config`, given its overlong term. */
+const score = (config: RewardConfig, target: AnswerTarget, response: ModelResponse, overlongTerm: number): ResponseScore => {
   const extracted = extractAnswer(response.text, target.answerType, target.choices?.length);
   const correct = isCorrect(target)(extracted === null ? null : extracted.text);
   const ok = formatOk(response.text);
-  const penalty = config.overlong === undefined ? 0 : overlongPenalty(config.overlong)(response.tokens!);
+  // `+ 0` turns the −0 at L = maxLen − bufferLen into 0.
+  const penalty = overlongTerm + 0;
   return { reward: (correct ? 1 : 0) + config.formatWeight * (ok ? 1 : 0) + penalty, correct, formatOk: ok, extracted, overlongPenalty: penalty };
 };
-
-export const scoreResponse =
-  (config: RewardConfig = DEFAULT_REWARD) =>
-  (target: AnswerTarget) =>
-  (response: ModelResponse): E.Either<StageError, ResponseScore> =>
-    guarded([...configChecks(config), lengthCheck(config, response.tokens, null)], () => score(config, target, response));
 
 /** Scores the G responses of one prompt; a bad length is reported with its index. */
 export const scoreGroup =
   (config: RewardConfig = DEFAULT_REWARD) =>
   (target: AnswerTarget) =>
   (responses: readonly ModelResponse[]): E.Either<StageError, ResponseScore[]> =>
-    guarded([...configChecks(config), ...responses.map((r, i) => lengthCheck(config, r.tokens, i))], () =>
-      responses.map((r) => score(config, target, r)),
+    pipe(
+      guarded([...configChecks(config), ...responses.map((r, i) => lengthCheck(config, r.tokens, i))], () => undefined),
+      E.chain(() => overlongPenalties(config, responses)),
+      E.map((penalties) => responses.map((r, i) => score(config, target, r, penalties[i]!))),
+    );
+
+export const scoreResponse =
+  (config: RewardConfig = DEFAULT_REWARD) =>
+  (target: AnswerTarget) =>
+  (response: ModelResponse): E.Either<StageError, ResponseScore> =>
+    pipe(
+      guarded([...configChecks(config), lengthCheck(config, response.tokens, null)], () => undefined),
+      E.chain(() => overlongPenalties(config, [response])),
+      E.map((penalties) => score(config, target, response, penalties[0]!)),
     );

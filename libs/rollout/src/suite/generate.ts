@@ -29,7 +29,7 @@ export const isSplit = (name: string): name is Split => (SPLITS as readonly stri
 
 const checkArgs = (family: string, level: number, split: string, seed: number): StageError | undefined => {
   if (!isFamily(family)) return new StageError(STAGE, 'family', null, 'invalid', `is ${JSON.stringify(family)}, expected one of ${FAMILIES.join(', ')}`);
-  if (!isLevel(level)) return new StageError(STAGE, 'level', null, 'out-of-range', `is ${level}, expected an integer in [1, 5]`);
+  if (!isLevel(level)) return new StageError(STAGE, 'level', null, 'out-of-range', `is ${level}, expected one of ${LEVELS.join(', ')}`);
   if (!isSplit(split)) return new StageError(STAGE, 'split', null, 'invalid', `is ${JSON.stringify(split)}, expected train or test`);
   if (!Number.isSafeInteger(seed)) return new StageError(STAGE, 'seed', null, 'not-integer', `is ${seed}, expected an integer`);
   return undefined;
@@ -63,7 +63,7 @@ const checkSampleOptions = (options: SampleOptions): StageError | undefined => {
     if (!isFamily(options.families[i]!)) return new StageError('suite.sample', 'families', i, 'invalid', `is ${JSON.stringify(options.families[i])}`);
   }
   for (let i = 0; i < options.levels.length; i++) {
-    if (!isLevel(options.levels[i]!)) return new StageError('suite.sample', 'levels', i, 'out-of-range', `is ${options.levels[i]}, expected an integer in [1, 5]`);
+    if (!isLevel(options.levels[i]!)) return new StageError('suite.sample', 'levels', i, 'out-of-range', `is ${options.levels[i]}, expected one of ${LEVELS.join(', ')}`);
   }
   return checkArgs(options.families[0]!, options.levels[0]!, options.split, options.seed);
 };

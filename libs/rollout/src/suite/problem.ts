@@ -37,14 +37,16 @@ export interface PromptItem extends AnswerTarget {
   readonly question: string;
 }
 
-export type Family = 'counting' | 'comparison' | 'arithmetic' | 'chart' | 'pattern';
-export const FAMILIES: readonly Family[] = ['counting', 'comparison', 'arithmetic', 'chart', 'pattern'];
+/** The suite's task families (each has its generator, `GENERATORS` in generate.ts); the one list of their names. */
+export const FAMILIES = ['counting', 'comparison', 'arithmetic', 'chart', 'pattern'] as const;
+export type Family = (typeof FAMILIES)[number];
 
 export type Split = 'train' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'test'];
 
-export type Level = 1 | 2 | 3 | 4 | 5;
-export const LEVELS: readonly Level[] = [1, 2, 3, 4, 5];
+/** The difficulty levels every family defines (`<FAMILY>_LEVELS` in families/); the one list of them. */
+export const LEVELS = [1, 2, 3, 4, 5] as const;
+export type Level = (typeof LEVELS)[number];
 
 export interface Problem extends PromptItem {
   readonly family: Family;

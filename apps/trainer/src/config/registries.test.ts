@@ -1,0 +1,102 @@
+/**
+ * One source of truth: every field that names a library's component accepts exactly the names
+ * of that library's registry (its keys, where the registry is an object keyed by name) and
+ * refuses anything else with the field's dotted path, so an estimator, a loss or a task family
+ * added to its library is accepted by the configuration with no edit here.
+ */
+import fc from 'fast-check';
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { advantageEstimators } from '@rlflow/advantage';
+import { KL_ESTIMATORS, LOSS_AGGREGATIONS, policyLosses } from '@rlflow/clipping';
+import { reuseScheduleKinds, reuseScheduleNames } from '@rlflow/curriculum';
+import { BACKEND_CHOICES, BACKEND_NAMES } from '@rlflow/policy';
+import { ARITHMETIC_LEVELS, CHART_LEVELS, COMPARISON_LEVELS, COUNTING_LEVELS, GENERATORS, LEVELS, PATTERN_LEVELS } from '@rlflow/rollout';
+import { CLIP_MODES, DEFAULT_CONFIG, LR_SCHEDULES, NORM_CONSTANT_REFERENCES, applySet, decodeTrainConfig, type ConfigSetValue } from './index.js';
+
+type Names = readonly (string | number)[];
+
+interface Registry {
+  readonly what: string;
+  readonly names: Names;
+  /** The fields whose value is one name (a path) or a list of names (a path ending in `[]`). */
+  readonly fields: readonly string[];
+}
+
+const levelKeys = (levels: Readonly<Record<number, unknown>>): number[] => Object.keys(levels).map(Number);
+
+const REGISTRIES: readonly Registry[] = [
+  { what: 'advantage estimators (@rlflow/advantage)', names: Object.keys(advantageEstimators), fields: ['algorithm.advantage'] },
+  { what: 'policy losses (@rlflow/clipping)', names: Object.keys(policyLosses), fields: ['algorithm.policyLoss'] },
+  { what: 'loss aggregations (@rlflow/clipping)', names: LOSS_AGGREGATIONS, fields: ['algorithm.lossAgg', 'kl.lossAgg', 'papo.lossAgg', 'entropy.lossAgg'] },
+  { what: 'KL estimators (@rlflow/clipping)', names: KL_ESTIMATORS, fields: ['kl.estimator'] },
+  { what: 'reuse schedules (@rlflow/curriculum)', names: reuseScheduleKinds, fields: ['curriculum.schedule'] },
+  { what: 'task families (@rlflow/rollout)', names: Object.keys(GENERATORS), fields: ['rollout.families[]', 'eval.families[]'] },
+  { what: 'task levels (@rlflow/rollout)', names: LEVELS, fields: ['rollout.levels[]', 'eval.levels[]'] },
+  { what: 'backends (@rlflow/policy)', names: BACKEND_CHOICES, fields: ['backend'] },
+  { what: 'clip modes (the trainer)', names: CLIP_MODES, fields: ['clip.mode'] },
+  { what: 'learning-rate schedules (the trainer)', names: LR_SCHEDULES, fields: ['optimizer.schedule'] },
+];
+
+const expectedNames = (names: Names): string => `one of ${names.map((n) => JSON.stringify(n)).join(', ')}`;
+
+/** The default configuration with `field` set to `value` (a list of it for a list field). */
+const configWith = (field: string, value: string | number): unknown => {
+  const isList = field.endsWith('[]');
+  const path = (isList ? field.slice(0, -2) : field).split('.');
+  const set: ConfigSetValue = isList ? [value] : value;
+  const result = applySet({ text: `${path.join('.')}=${String(value)}`, path, value: set })(DEFAULT_CONFIG);
+  if (E.isLeft(result)) throw new Error(`${field}: ${result.left.message}`);
+  return result.right;
+};
+
+const problemsWith = (field: string, value: string | number): readonly string[] => {
+  const decoded = decodeTrainConfig(configWith(field, value));
+  return E.isLeft(decoded) ? decoded.left.problems : [];
+};
+
+const reportedPath = (field: string): string => (field.endsWith('[]') ? `${field.slice(0, -2)}[0]` : field);
+
+describe('the configuration takes its names from the registries', () => {
+  it('reads non-empty registries that agree with the libraries’ own lists', () => {
+    for (const registry of REGISTRIES) expect(registry.names.length, registry.what).toBeGreaterThan(0);
+    expect(reuseScheduleKinds).toEqual([...reuseScheduleNames, 'adaptive']);
+    expect(BACKEND_CHOICES).toEqual(['auto', ...BACKEND_NAMES]);
+    for (const familyLevels of [COUNTING_LEVELS, COMPARISON_LEVELS, ARITHMETIC_LEVELS, CHART_LEVELS, PATTERN_LEVELS]) expect(levelKeys(familyLevels)).toEqual([...LEVELS]);
+  });
+
+  for (const registry of REGISTRIES) {
+    describe(registry.what, () => {
+      it('accepts every name in the registry', () => {
+        for (const field of registry.fields) for (const name of registry.names) expect([field, name, problemsWith(field, name)]).toEqual([field, name, []]);
+      });
+
+      it('refuses a name not in the registry, with the dotted path', () => {
+        const strange = typeof registry.names[0] === 'number' ? Math.max(...(registry.names as number[])) + 1 : 'not-registered';
+        for (const field of registry.fields) {
+          expect(problemsWith(field, strange)).toEqual([`${reportedPath(field)}: expected ${expectedNames(registry.names)}, found ${JSON.stringify(strange)}`]);
+        }
+      });
+
+      it('accepts nothing else', () => {
+        const field = registry.fields[0]!;
+        const near = registry.names.flatMap((n) => (typeof n === 'string' ? [n.toUpperCase(), `${n} `, n.slice(1)] : [String(n), n + 0.5, -n]));
+        const candidates = fc.oneof(fc.constantFrom(...registry.names, ...near), fc.string(), fc.integer({ min: -3, max: 9 }));
+        fc.assert(
+          fc.property(candidates, (value) => {
+            expect(problemsWith(field, value).length === 0).toBe(registry.names.includes(value));
+          }),
+          { numRuns: 100 },
+        );
+      });
+    });
+  }
+
+  it('takes a norm constant as a number or one of the references the pipeline resolves', () => {
+    for (const reference of NORM_CONSTANT_REFERENCES) expect(problemsWith('algorithm.normConstant', reference)).toEqual([]);
+    expect(problemsWith('algorithm.normConstant', 32)).toEqual([]);
+    expect(problemsWith('algorithm.normConstant', 'budget')).toEqual([
+      `algorithm.normConstant: expected a number in (0, 1000000000] or ${expectedNames(NORM_CONSTANT_REFERENCES)}, found "budget"`,
+    ]);
+  });
+});
