@@ -14,7 +14,7 @@ import { resolveConfig, type TrainConfig } from '../config/index.js';
 import { loadEngineFactory } from '../engines.js';
 import { evaluateHeldOut, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
-import { ensureSftCheckpoint, SFT_POLICY_CONFIG } from '../sft/index.js';
+import { ensureSftCheckpoint } from '../sft/index.js';
 
 export interface DemoOptions {
   readonly out: string;
@@ -122,7 +122,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   log(`warm start: ${sft.right.checkpointDir} (${sft.right.trained ? 'trained now' : 'cached'})`);
   const factory = await loadEngineFactory(config.engine);
   const warm = unwrap(
-    await factory({ init: { kind: 'weights', dir: sft.right.checkpointDir }, model: SFT_POLICY_CONFIG, reference: false, tokenBudget: config.optimizer.microBatchTokens, device: config.backend }),
+    await factory({ init: { kind: 'weights', dir: sft.right.checkpointDir }, model: undefined, reference: false, tokenBudget: config.optimizer.microBatchTokens, device: config.backend }),
   );
   const before = unwrap(await evaluateHeldOut(config, warm));
   await warm.dispose();

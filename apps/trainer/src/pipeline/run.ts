@@ -73,9 +73,10 @@ const isEmptyDir = async (dir: string): Promise<boolean> => (await readdir(dir).
 
 const createEngine = async (config: TrainConfig, log: (line: string) => void): Promise<Engine> => {
   const factory = await loadEngineFactory(config.engine);
+  const init = await initialEngineInit(config, log);
   const created = await factory({
-    init: await initialEngineInit(config, log),
-    model: SFT_POLICY_CONFIG,
+    init,
+    model: init.kind === 'seed' ? SFT_POLICY_CONFIG : undefined,
     reference: config.kl.coef > 0,
     tokenBudget: config.optimizer.microBatchTokens,
     device: config.backend,

@@ -1,6 +1,6 @@
 /**
  * The objective against TensorFlow.js autodiff (docs/algorithms.md §11): the same total loss built
- * from @rlflow/clipping's tensor forms (policy loss, `klLossTensor`, `papoTensor`, and
+ * from the tensor forms of @rlflow/policy/tensor (policy loss, `klLossTensor`, `papoTensor`, and
  * −coef·`aggregateTensorUnchecked` for the entropy bonus), differentiated by `tf.valueAndGrads`
  * with respect to logp (and maskedLogp, H when their terms are on), on the cpu backend. Inputs are
  * float32-exact, so both sides see the same numbers; the tensor side computes in float32, hence
@@ -13,10 +13,10 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { broadcastRows, unwrap, type Matrix } from '@rlflow/core';
-import { aaac, aggregateTensorUnchecked, klLossTensor, papoTensor, policyLosses, toTensor2D } from '@rlflow/clipping';
-import { awayFromKinks, objectiveCaseArb, objectiveInputArb } from './arbitraries.js';
-import { buildObjective } from './objective.js';
-import type { ObjectiveConfig, ObjectiveInput } from './types.js';
+import { aaac } from '@rlflow/clipping';
+import { buildObjective, type ObjectiveConfig, type ObjectiveInput } from '@rlflow/engine';
+import { awayFromKinks, objectiveCaseArb, objectiveInputArb } from '@rlflow/engine/testing';
+import { aggregateTensorUnchecked, klLossTensor, papoTensor, tensorPolicyLosses, toTensor2D } from './index.js';
 
 beforeAll(async () => {
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
@@ -56,7 +56,7 @@ const tensorObjective = (config: ObjectiveConfig, input: ObjectiveInput): Tensor
       const xMasked = masked === null ? null : rest.shift()!;
       const xEntropy = entropy === null ? null : rest.shift()!;
       const pg = unwrap(
-        policyLosses[config.policyLoss].tensor({ epsLow, epsHigh, dualClipC: config.dualClipC, lossAgg: config.lossAgg, normConstant })({
+        tensorPolicyLosses[config.policyLoss].tensor({ epsLow, epsHigh, dualClipC: config.dualClipC, lossAgg: config.lossAgg, normConstant })({
           logp: x!,
           oldLogp,
           advantages,
