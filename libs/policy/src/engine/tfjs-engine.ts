@@ -371,6 +371,34 @@ export class TfjsEngine implements Engine {
     return this.queued(() => this.optimizer.gradient());
   }
 
+  /**
+   * Parameter gradients of `loss` by TensorFlow.js autodiff through the teacher-forced forward
+   * of every row, under the full view and, when given, the masked one (tests only: the reference
+   * the gradient-by-log-prob path is checked against; not part of the contract).
+   */
+  autodiffGradients(
+    sequences: readonly SequenceInput[],
+    responseWidth: number,
+    maskedView: ImageView | null,
+    loss: (views: { readonly logp: tf.Tensor2D; readonly entropy: tf.Tensor2D; readonly maskedLogp: tf.Tensor2D | null }) => tf.Scalar,
+  ): Promise<Map<string, Float32Array>> {
+    return this.queued(async () => {
+      const variables = this.policy.variables;
+      const rows = sequences.map((_, i) => i);
+      const flags = maskedView === null ? undefined : patchFlags(this.config, sequences.length, patchMasking(maskedView));
+      const { value, grads } = tf.variableGrads(() => {
+        const full = teacherForcedRows(variables, this.config, sequences, rows, responseWidth, undefined);
+        const masked = flags === undefined ? null : teacherForcedRows(variables, this.config, sequences, rows, responseWidth, flags).logp;
+        return loss({ logp: full.logp, entropy: full.entropy, maskedLogp: masked });
+      }, [...variables.values()]);
+      const out = new Map<string, Float32Array>();
+      for (const [name, variable] of variables) out.set(name, grads[variable.name] === undefined ? new Float32Array(variable.size) : Float32Array.from(await grads[variable.name]!.data()));
+      value.dispose();
+      Object.values(grads).forEach((g) => g.dispose());
+      return out;
+    });
+  }
+
   /** The policy's variables (tests only: finite differences move single parameters). */
   policyVariables(): ReadonlyMap<string, tf.Variable> {
     return this.policy.variables;
