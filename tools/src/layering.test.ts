@@ -29,6 +29,13 @@ describe('the layering lint', () => {
     expect(await layeringErrors('libs/core/src/layering-probe.ts', "export * from '@rlflow/advantage';")).toHaveLength(1);
   });
 
+  it("lets libs/rollout take the built-in tokenizer from @rlflow/policy and nothing else of it", async () => {
+    expect(await layeringErrors('libs/rollout/src/stream/layering-probe.ts', "import { EOS_ID, tokenizer } from '@rlflow/policy';\nvoid [EOS_ID, tokenizer];")).toEqual([]);
+    expect(await layeringErrors('libs/rollout/src/stream/layering-probe.ts', "import { createPolicy } from '@rlflow/policy';\nvoid createPolicy;")).toHaveLength(1);
+    expect(await layeringErrors('libs/rollout/src/stream/layering-probe.ts', "export * from '@rlflow/policy/tensor';")).toHaveLength(1);
+    expect(await layeringErrors('libs/rollout/src/reward/layering-probe.ts', "import { overlong } from '@rlflow/advantage';\nvoid overlong;")).toEqual([]);
+  });
+
   it('keeps libs/eval on @rlflow/core only and free of TensorFlow.js', async () => {
     expect(await layeringErrors('libs/eval/src/scorers/layering-probe.ts', "import { sampleGroups } from '@rlflow/rollout';\nvoid sampleGroups;")).toHaveLength(1);
     expect(await layeringErrors('libs/eval/src/scorers/layering-probe.ts', "import * as tf from '@tensorflow/tfjs-core';\nvoid tf;")).toEqual([

@@ -45,3 +45,10 @@ export const broadcastRows = (perRow: ArrayLike<number>, cols: number): Matrix =
   for (let r = 0; r < perRow.length; r++) out.fill(perRow[r]!, r * cols, (r + 1) * cols);
   return { rows: perRow.length, cols, data: out };
 };
+
+/** The rows `rows` of `m`, in that order, as a new [rows.length, cols] matrix. */
+export const selectRows = (m: Matrix, rows: readonly number[]): Matrix => {
+  const data = new Float64Array(rows.length * m.cols);
+  rows.forEach((r, i) => data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
+  return matrix(rows.length, m.cols, data);
+};

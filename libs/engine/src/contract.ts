@@ -212,12 +212,15 @@ export interface Engine {
 /** Where an engine's initial policy comes from. */
 export type EngineInit =
   | { readonly kind: 'seed'; readonly seed: number }
-  /** A directory written by `savePolicy`; its hashes are checked. */
+  /** A directory written by `savePolicy` (or by `save`: its policy is used); its hashes are checked. */
   | { readonly kind: 'weights'; readonly dir: string };
 
 export interface EngineOptions {
   readonly init: EngineInit;
-  /** The engine's own model configuration, decoded by the engine (io-ts) at this boundary. */
+  /**
+   * The engine's own model configuration, decoded by the engine (io-ts) at this boundary. Required
+   * with `init: seed`; with `init: weights` the stored model is used, and a model given as well must match it.
+   */
   readonly model: unknown;
   /** Keep a frozen copy of the initial policy (KL terms). */
   readonly reference: boolean;

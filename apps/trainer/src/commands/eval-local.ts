@@ -4,15 +4,16 @@
  * start, a training checkpoint or a policy directory) on the held-out split of the built-in suite
  * (accuracy per level and family; greedy, or avg@K over K sampled answers per problem) or, with
  * --data, greedily on a JSONL/Parquet dataset in the loaders' layout. The evaluation talks to the
- * engine contract's `sample` (evaluate/); the checkpoint's policy is seen through it by the
- * transitional `policySamplingEngine` until the TF.js engine (`--engine tfjs`) loads checkpoints.
+ * engine contract's `sample` (evaluate/), the engine chosen by name from the engine registry.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { BACKEND_CHOICES, initBackend, isBackendChoice, readPolicyCheckpoint, type Policy } from '@rlflow/policy';
+import type { Engine } from '@rlflow/engine';
+import { BACKEND_CHOICES, isBackendChoice } from '@rlflow/policy';
 import { FAMILIES, LEVELS, isLevel, type Level } from '@rlflow/rollout';
-import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, policySamplingEngine, type Decoding } from '../evaluate/index.js';
+import { ENGINE_NAMES, loadEngineFactory, type EngineName } from '../engines.js';
+import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, type Decoding } from '../evaluate/index.js';
 import { UsageError } from '../main.js';
 import { integerFlag, numberFlag } from './flags.js';
 import { commandDescription, type RegisterCommand } from './index.js';
@@ -27,15 +28,22 @@ interface Flags {
   readonly temperature: string;
   readonly topP: string;
   readonly backend: string;
+  readonly engine: string;
   readonly json?: boolean;
 }
 
-const loadPolicy = async (dir: string): Promise<Policy> => {
+const isEngineName = (name: string): name is EngineName => (ENGINE_NAMES as readonly string[]).includes(name);
+
+/** The engine with the checkpoint's policy: the directory itself, or its policy/ (training checkpoint) or checkpoint/ (SFT warm start). */
+const loadEngine = async (name: EngineName, dir: string, device: string): Promise<Engine> => {
+  const factory = await loadEngineFactory(name);
+  const problems: string[] = [];
   for (const candidate of [dir, join(dir, 'policy'), join(dir, 'checkpoint')]) {
-    const policy = await readPolicyCheckpoint(candidate);
-    if (E.isRight(policy)) return policy.right;
+    const engine = await factory({ init: { kind: 'weights', dir: candidate }, model: undefined, reference: false, tokenBudget: 0, device });
+    if (E.isRight(engine)) return engine.right;
+    problems.push(engine.left.message);
   }
-  throw new UsageError(`${dir} holds no rlflow policy checkpoint (policy.json + weights.bin, directly or in policy/ or checkpoint/)`);
+  throw new UsageError(`${dir} holds no rlflow policy checkpoint (policy.json + weights.bin, directly or in policy/ or checkpoint/): ${problems[0]}`);
 };
 
 const positive = (name: string, text: string): number => integerFlag(name, text, 1);
@@ -58,15 +66,15 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
     .option('--samples <k>', 'answers per suite problem: 1 = greedy, k > 1 = sampled, reported as avg@k', '1')
     .option('--temperature <t>', 'sampling temperature when --samples > 1', '1')
     .option('--top-p <p>', 'nucleus sampling mass when --samples > 1', '1')
+    .option('--engine <name>', `one of ${ENGINE_NAMES.join(', ')}`, 'tfjs')
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (flags: Flags) => {
       const levels = flags.levels.split(',').map((s) => Number(s.trim()));
       if (!levels.every(isLevel)) throw new UsageError(`--levels ${JSON.stringify(flags.levels)}: expected levels of ${LEVELS.join(', ')}`);
       if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected one of ${BACKEND_CHOICES.join(', ')}`);
-      await initBackend(flags.backend);
-      const policy = await loadPolicy(flags.checkpoint);
-      const engine = policySamplingEngine(policy);
+      if (!isEngineName(flags.engine)) throw new UsageError(`--engine ${JSON.stringify(flags.engine)}: expected one of ${ENGINE_NAMES.join(', ')}`);
+      const engine = await loadEngine(flags.engine, flags.checkpoint, flags.backend);
       const seed = positive('seed', flags.seed);
       const decoding = decodingOf(flags);
       try {
@@ -98,7 +106,7 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
           flags.json === true ? `${JSON.stringify({ decoding, overall, byLevel, byFamily })}\n` : `${heading}\n` + `${formatSuiteTable(evaluation.right, 'level')}\n\n${formatSuiteTable(evaluation.right, 'family')}\n`,
         );
       } finally {
-        policy.dispose();
+        await engine.dispose();
       }
     });
 };

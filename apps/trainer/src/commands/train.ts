@@ -1,5 +1,5 @@
 /**
- * `rlflow train --preset P | --config FILE [--set a.b=c]… [--steps N] [--seed S] [--backend B] [--out DIR]`
+ * `rlflow train --preset P | --config FILE [--set a.b=c]… [--steps N] [--seed S] [--engine E] [--backend B] [--out DIR]`
  * and `rlflow resume DIR`: an RL run of the built-in policy on the synthetic suite. The config
  * is resolved (defaults ◁ preset ◁ file ◁ --set ◁ flags) and decoded before anything runs; a bad
  * one exits with code 2 naming each offending field.
@@ -11,6 +11,7 @@ import { BACKEND_CHOICES } from '@rlflow/policy';
 import { PRESET_NAMES, readConfigSource, readResolvedConfig, resolveConfig, type TrainConfig } from '../config/index.js';
 import { UsageError } from '../main.js';
 import { runTraining } from '../pipeline/run.js';
+import { ENGINE_NAMES } from '../engines.js';
 import { commandDescription, type RegisterCommand } from './index.js';
 
 interface TrainFlags {
@@ -19,6 +20,7 @@ interface TrainFlags {
   readonly set: string[];
   readonly steps?: string;
   readonly seed?: string;
+  readonly engine?: string;
   readonly backend?: string;
   readonly out?: string;
 }
@@ -37,6 +39,7 @@ const configOf = async (flags: TrainFlags): Promise<TrainConfig> => {
     ...flags.set,
     ...(flags.steps === undefined ? [] : [`steps=${flags.steps}`]),
     ...(flags.seed === undefined ? [] : [`seed=${flags.seed}`]),
+    ...(flags.engine === undefined ? [] : [`engine=${flags.engine}`]),
     ...(flags.backend === undefined ? [] : [`backend=${flags.backend}`]),
   ];
   const resolved = resolveConfig({ ...(flags.preset === undefined ? {} : { preset: flags.preset }), ...(file === undefined ? {} : { file }), sets });
@@ -57,6 +60,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     .option('--set <path=value>', 'override one config value, e.g. --set clip.epsHigh=0.3 (repeatable)', collect, [])
     .option('--steps <n>', 'RL steps (same as --set steps=N)')
     .option('--seed <s>', 'run seed (same as --set seed=S)')
+    .option('--engine <name>', `the engine that computes the run: ${ENGINE_NAMES.join(', ')} (same as --set engine=NAME; default tfjs)`)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')} (same as --set backend=NAME)`)
     .option('-o, --out <dir>', 'run directory (default runs/<preset>-<seed>)')
     .action(async (flags: TrainFlags) => {

@@ -13,6 +13,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   preset: null,
   steps: 200,
   seed: 0,
+  engine: 'tfjs',
   backend: 'auto',
   init: 'sft',
   algorithm: {

@@ -11,8 +11,10 @@ import { advantageEstimators } from '@rlflow/advantage';
 import { KL_ESTIMATORS, LOSS_AGGREGATIONS, policyLosses } from '@rlflow/clipping';
 import { reuseScheduleKinds, reuseScheduleNames } from '@rlflow/curriculum';
 import { BACKEND_CHOICES, BACKEND_NAMES } from '@rlflow/policy';
+import { LEARNING_RATE_SCHEDULES } from '@rlflow/engine';
+import { ENGINES } from '../engines.js';
 import { ARITHMETIC_LEVELS, CHART_LEVELS, COMPARISON_LEVELS, COUNTING_LEVELS, GENERATORS, LEVELS, PATTERN_LEVELS } from '@rlflow/rollout';
-import { CLIP_MODES, DEFAULT_CONFIG, LR_SCHEDULES, NORM_CONSTANT_REFERENCES, applySet, decodeTrainConfig, type ConfigSetValue } from './index.js';
+import { CLIP_MODES, DEFAULT_CONFIG, NORM_CONSTANT_REFERENCES, applySet, decodeTrainConfig, type ConfigSetValue } from './index.js';
 
 type Names = readonly (string | number)[];
 
@@ -34,8 +36,9 @@ const REGISTRIES: readonly Registry[] = [
   { what: 'task families (@rlflow/rollout)', names: Object.keys(GENERATORS), fields: ['rollout.families[]', 'eval.families[]'] },
   { what: 'task levels (@rlflow/rollout)', names: LEVELS, fields: ['rollout.levels[]', 'eval.levels[]'] },
   { what: 'backends (@rlflow/policy)', names: BACKEND_CHOICES, fields: ['backend'] },
+  { what: 'engines (the trainer\'s engine registry)', names: Object.keys(ENGINES), fields: ['engine'] },
+  { what: 'learning-rate schedules (@rlflow/engine)', names: LEARNING_RATE_SCHEDULES, fields: ['optimizer.schedule'] },
   { what: 'clip modes (the trainer)', names: CLIP_MODES, fields: ['clip.mode'] },
-  { what: 'learning-rate schedules (the trainer)', names: LR_SCHEDULES, fields: ['optimizer.schedule'] },
 ];
 
 const expectedNames = (names: Names): string => `one of ${names.map((n) => JSON.stringify(n)).join(', ')}`;

@@ -24,6 +24,7 @@ import {
   numberIn,
   pairOf,
 } from './codecs.js';
+import { ENGINE_NAMES } from '../engines.js';
 import { ConfigError, formatConfigErrors } from './errors.js';
 import { CLIP_MODES, LR_SCHEDULES, NORM_CONSTANT_REFERENCES, PRESET_NAMES, type TrainConfig } from './types.js';
 
@@ -149,6 +150,7 @@ export const TrainConfigCodec: t.Type<TrainConfig, TrainConfig, unknown> = close
   preset: nullable(literalUnion(PRESET_NAMES)),
   steps: integerAtLeast(1),
   seed: integerIn(0, 0xffffffff),
+  engine: literalUnion(ENGINE_NAMES),
   backend: literalUnion(BACKEND_CHOICES),
   init: nonEmptyString,
   algorithm,

@@ -11,8 +11,10 @@
 import type { AdvantageEstimatorName } from '@rlflow/advantage';
 import type { KlEstimator, LossAggregation, PolicyLossName } from '@rlflow/clipping';
 import type { ReuseScheduleKind } from '@rlflow/curriculum';
-import type { BackendChoice, OptimizerConfig } from '@rlflow/policy';
+import { LEARNING_RATE_SCHEDULES, type EntropyBonusConfig, type LearningRateScheduleName } from '@rlflow/engine';
+import type { BackendChoice } from '@rlflow/policy';
 import type { Family, Level } from '@rlflow/rollout';
+import type { EngineName } from '../engines.js';
 
 /** `padded-length`: T, the padded response length of the batch; `max-new-tokens`: `rollout.maxNewTokens`. */
 export const NORM_CONSTANT_REFERENCES = ['padded-length', 'max-new-tokens'] as const;
@@ -22,11 +24,9 @@ export type NormConstant = number | (typeof NORM_CONSTANT_REFERENCES)[number];
 export const CLIP_MODES = ['fixed', 'aaac'] as const;
 export type ClipMode = (typeof CLIP_MODES)[number];
 
-/** The schedules of the engine's optimizer (`OptimizerConfig.schedule` in @rlflow/policy), every one of them. */
-export const LR_SCHEDULES = ['constant', 'cosine'] as const satisfies readonly OptimizerConfig['schedule'][];
-export type LrScheduleKind = (typeof LR_SCHEDULES)[number];
-/** Compiles only while the list names every schedule the optimizer has (@rlflow/policy lists none). */
-const _everyLrSchedule: Exclude<OptimizerConfig['schedule'], LrScheduleKind> extends never ? true : never = true;
+/** The learning-rate schedules of @rlflow/engine (schedule.ts). */
+export const LR_SCHEDULES = LEARNING_RATE_SCHEDULES;
+export type LrScheduleKind = LearningRateScheduleName;
 
 /** One per file in apps/trainer/presets/ (the preset tests check the two agree). */
 export const PRESET_NAMES = ['grpo', 'drgrpo', 'dapo', 'ppo', 'gspo', 'cispo', 'papo', 'apo', 'acpo', 'acpo-apo'] as const;
@@ -132,11 +132,8 @@ export interface TrainPapoSection {
   readonly lossAgg: LossAggregation;
 }
 
-export interface TrainEntropySection {
-  /** The entropy bonus −coef·agg(H) added to the loss; 0: off (and no entropies are computed). */
-  readonly coef: number;
-  readonly lossAgg: LossAggregation;
-}
+/** The entropy bonus −coef·agg(H) added to the loss; coef 0: off (and no entropy-weighted gradients are needed). */
+export type TrainEntropySection = EntropyBonusConfig;
 
 export interface TrainOverlongSection {
   /** DAPO overlong reward shaping (docs/algorithms.md §9). */
@@ -201,6 +198,9 @@ export interface TrainConfig {
   /** Optimizer steps; metrics rows and checkpoints are numbered 1 … steps (the state after that step). */
   readonly steps: number;
   readonly seed: number;
+  /** The engine that computes the run (a name of the engine registry, apps/trainer/src/engines.ts). */
+  readonly engine: EngineName;
+  /** Where the TensorFlow.js engine computes (its backend). */
   readonly backend: BackendChoice;
   /** "sft": the default warm start; "scratch": random initialisation; otherwise a checkpoint directory. */
   readonly init: string;

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, writeFileAtomic } from '@rlflow/core';
 import { bandPoints, curvePlotSpec, loadRun, pairedDifference, renderSvg, unsafeMean } from '@rlflow/eval';
-import { initBackend } from '@rlflow/policy';
 import type { SuiteEvaluation, SuiteItemResult } from '../evaluate/index.js';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
+import { loadEngineFactory } from '../engines.js';
 import { evaluateHeldOut, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
-import { ensureSftCheckpoint, loadSftPolicy } from '../sft/index.js';
+import { ensureSftCheckpoint } from '../sft/index.js';
 
 export interface DemoOptions {
   readonly out: string;
@@ -117,14 +117,15 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   if (E.isLeft(resolved)) throw resolved.left;
   const config = resolved.right;
   const { log } = options;
-  await initBackend(config.backend);
   const sft = await ensureSftCheckpoint({ log, progress: process.stderr });
   if (E.isLeft(sft)) throw sft.left;
   log(`warm start: ${sft.right.checkpointDir} (${sft.right.trained ? 'trained now' : 'cached'})`);
-  const warm = await loadSftPolicy(sft.right);
-  if (E.isLeft(warm)) throw warm.left;
-  const before = unwrap(evaluateHeldOut(config, warm.right));
-  warm.right.dispose();
+  const factory = await loadEngineFactory(config.engine);
+  const warm = unwrap(
+    await factory({ init: { kind: 'weights', dir: sft.right.checkpointDir }, model: undefined, reference: false, tokenBudget: config.optimizer.microBatchTokens, device: config.backend }),
+  );
+  const before = unwrap(await evaluateHeldOut(config, warm));
+  await warm.dispose();
   log(`held-out accuracy of the warm start: ${describeEvaluation(before)}`);
 
   const runDir = join(options.out, 'run');

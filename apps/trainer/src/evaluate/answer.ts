@@ -7,7 +7,7 @@
  * temperature. Each response is decoded and scored by the rollout's verifiers (accuracy, format).
  *
  * The pure halves — `planAnswers` (the requests) and `readAnswers` (a batch's samples → results) —
- * are shared with the synchronous bridge of policy-bridge.ts.
+ * are the engine path's own.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, StageError, type Check, validate } from '@rlflow/core';

@@ -5,11 +5,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageError, unwrap } from '@rlflow/core';
-import type { EngineResult, Samples } from '@rlflow/engine';
-import { createPolicy, initBackend, tinyPolicyConfig, type Policy, type PolicyConfig } from '@rlflow/policy';
+import type { Engine, EngineResult, Samples } from '@rlflow/engine';
+import { createTfjsEngine, tinyPolicyConfig, type PolicyConfig } from '@rlflow/policy';
 import { encodePng, sampleProblems, upscaleNearest, type Problem } from '@rlflow/rollout';
 import { evaluateCheckpointOnDataset, evaluateDatasetFile, evaluateOnDataset } from './dataset.js';
-import { evaluateOnSuiteWithPolicy, policySamplingEngine } from './policy-bridge.js';
 import { localStats } from './stats.js';
 import { evaluateOnSuite, suiteProblems } from './suite.js';
 import { formatSuiteTable } from './table.js';
@@ -18,12 +17,11 @@ import { scriptedEngine, type ScriptedEngine } from './testing/scripted-engine.j
 /** The tiny test model with the suite's prompt budget. */
 const config: PolicyConfig = { ...tinyPolicyConfig, maxPromptTokens: 48, maxResponseTokens: 10 };
 
-let policy: Policy;
+let tiny: Engine;
 beforeAll(async () => {
-  await initBackend('cpu');
-  policy = createPolicy(config, 2);
+  tiny = unwrap(await createTfjsEngine({ init: { kind: 'seed', seed: 2 }, model: config, reference: false, tokenBudget: 0, device: 'cpu' }));
 });
-afterAll(() => policy.dispose());
+afterAll(() => tiny.dispose());
 
 /** Answers every prompt with `<think></think><answer>A</answer>`. */
 const answersA = (): ScriptedEngine => scriptedEngine(() => '<think></think><answer>A</answer>');
@@ -118,18 +116,16 @@ describe('evaluateOnSuite through the engine contract', () => {
     expect(await field({ ...suiteOptions, engine: short })).toBe('samples.tokens');
   });
 
-  it('with a real tiny policy (through the transitional bridge): deterministic per seed, no tensor leaked, and the synchronous bridge gives the same evaluation', async () => {
-    const engine = policySamplingEngine(policy);
+  it('with the TensorFlow.js engine and a tiny model: deterministic per seed, no tensor leaked', async () => {
+    const engine = tiny;
     const before = tf.memory().numTensors;
     const a = unwrap(await evaluateOnSuite({ ...suiteOptions, engine }));
     const b = unwrap(await evaluateOnSuite({ ...suiteOptions, engine }));
-    const sync = unwrap(evaluateOnSuiteWithPolicy({ ...suiteOptions, policy }));
     const decoding = { samples: 4, temperature: 1, topP: 0.9 };
     const sampled = unwrap(await evaluateOnSuite({ ...suiteOptions, decoding, engine }));
-    expect(unwrap(evaluateOnSuiteWithPolicy({ ...suiteOptions, decoding, policy }))).toEqual(sampled);
+    expect(unwrap(await evaluateOnSuite({ ...suiteOptions, decoding, engine }))).toEqual(sampled);
     expect(tf.memory().numTensors).toBe(before);
     expect(b).toEqual(a);
-    expect(sync).toEqual(a);
     expect(a.overall.count).toBe(12);
     expect(a.overall.meanLength).toBeGreaterThan(0);
     expect(a.overall.meanLength).toBeLessThanOrEqual(10);
@@ -188,8 +184,8 @@ describe('evaluateOnDataset through the engine contract', () => {
     expect(E.isLeft(missing) && missing.left.message).toBe('no checkpoint');
   });
 
-  it('runs a real tiny policy on dataset items greedily, the same answers whatever the seed and batch size', async () => {
-    const engine = policySamplingEngine(policy);
+  it('runs the TensorFlow.js engine on dataset items greedily, the same answers whatever the seed and batch size', async () => {
+    const engine = tiny;
     const items = problems.map((p) => ({ ...p, id: p.id }));
     const a = unwrap(await evaluateOnDataset({ engine, items, maxNewTokens: 10, seed: 0, batchSize: 4 }));
     const b = unwrap(await evaluateOnDataset({ engine, items, maxNewTokens: 10, seed: 1, batchSize: 6 }));

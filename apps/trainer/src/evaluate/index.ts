@@ -31,4 +31,3 @@ export {
   type CheckpointEngineLoader,
 } from './dataset.js';
 export { formatSuiteTable } from './table.js';
-export { answerItemsWithPolicy, evaluateOnSuiteWithPolicy, policySamplingEngine, sampleWithPolicy, type LocalEvalPolicy } from './policy-bridge.js';

@@ -1,116 +1,91 @@
 /**
- * A training checkpoint of the `rlflow` run: the engine's trainer checkpoint (libs/policy
- * trainer-checkpoint.ts: policy/, optimizer.bin, manifest.json with the sha256 of every file)
- * whose manifest `extra` holds the run's step and the curriculum state, in the run's numbered
- * checkpoint directory:
+ * A training checkpoint of the `rlflow` run, in the run's numbered checkpoint directory:
  *
  *   step-NNNNNN/
- *     policy/          the policy (config + weights)
- *     optimizer.bin    AdamW moments (and the frozen reference weights when a KL term keeps one)
- *     manifest.json    format, optimizer steps, hashes, extra: { step, curriculum }; written last
+ *     …                the engine's own state (`Engine.save`: weights, optimizer state, reference,
+ *                      and its manifest.json with the sha256 of every file; for the TensorFlow.js
+ *                      engine policy/, optimizer.bin, manifest.json)
+ *     run.json         format, the finished step, the curriculum state and the engine's receipt; written last
  *
  * The directory is filled under a temporary name and renamed into place (run/checkpoints.ts),
  * so `kill -9` at any moment leaves either the previous checkpoints or the new one, never a
- * half-written one that loads. Reading checks every hash, the parameter shapes against the
- * stored model config and the optimizer file's size.
+ * half-written one that loads. Loading hands the directory to the engine, which checks every
+ * hash and its model, and decodes the run's state with io-ts.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { DecodeError, deriveSeed } from '@rlflow/core';
+import { deriveSeed, DecodeError } from '@rlflow/core';
 import { CurriculumStateJson, decodeCurriculumState, encodeCurriculumState, type CurriculumState } from '@rlflow/curriculum';
-import {
-  createPolicy,
-  fillTrainerCheckpoint,
-  readPolicyCheckpoint,
-  readTrainerCheckpoint,
-  trainerManifestCodec,
-  TRAINER_MANIFEST_FILE,
-  TRAINER_POLICY_DIR,
-  type OptimizerConfig,
-  type Policy,
-  type Trainer,
-} from '@rlflow/policy';
+import type { Engine, EngineInit } from '@rlflow/engine';
 import type { TrainConfig } from '../config/index.js';
-import { latestCheckpoint, writeCheckpointDir, type CheckpointEntry } from '../run/index.js';
-import { ensureSftCheckpoint, loadSftPolicy, SFT_POLICY_CONFIG } from '../sft/index.js';
+import { listCheckpoints, writeCheckpointDir, type CheckpointEntry } from '../run/index.js';
+import { ensureSftCheckpoint } from '../sft/index.js';
 
-/** What the run adds to the engine's checkpoint: the finished step and the curriculum state (encoded). */
-const RunExtra = t.type({ step: t.number, curriculum: CurriculumStateJson });
+export const RUN_CHECKPOINT_FORMAT = 'rlflow-run-checkpoint/2';
+export const RUN_STATE_FILE = 'run.json';
 
-export const TrainingManifest = trainerManifestCodec(RunExtra);
+export const TrainingManifest = t.type({
+  format: t.literal(RUN_CHECKPOINT_FORMAT),
+  step: t.number,
+  curriculum: CurriculumStateJson,
+  engine: t.type({ steps: t.number, files: t.record(t.string, t.string) }),
+});
 export type TrainingManifest = t.TypeOf<typeof TrainingManifest>;
 
-/** The AdamW configuration of a run; the cosine horizon counts optimizer updates (steps × mean K × mini-batches). */
-export const optimizerConfig = (config: TrainConfig): OptimizerConfig => {
-  const { optimizer, curriculum, steps } = config;
-  return {
-    learningRate: optimizer.lr,
-    beta1: optimizer.betas[0],
-    beta2: optimizer.betas[1],
-    epsilon: optimizer.eps,
-    weightDecay: optimizer.weightDecay,
-    warmupSteps: optimizer.warmupSteps,
-    schedule: optimizer.schedule,
-    totalSteps: Math.max(1, Math.ceil(steps * curriculum.miniBatches * ((curriculum.kMin + curriculum.kMax) / 2))),
-    minLearningRateRatio: 0.1,
-    maxGradNorm: optimizer.maxGradNorm ?? 0,
-  };
-};
-
-export interface TrainingState {
-  readonly policy: Policy;
-  readonly trainer: Trainer;
-  readonly state: CurriculumState;
-  readonly config: TrainConfig;
-}
-
 /** Writes the checkpoint of `step` (finished steps) into the run directory; returns its path. */
-export const writeTrainingCheckpoint = (dir: string, step: number, { policy, trainer, state }: TrainingState): Promise<string> =>
+export const writeTrainingCheckpoint = (dir: string, step: number, engine: Engine, state: CurriculumState): Promise<string> =>
   writeCheckpointDir(
     dir,
     step,
-    async (tmp) => void (await fillTrainerCheckpoint(tmp, policy, trainer, { step, curriculum: encodeCurriculumState(state) }, RunExtra)),
-    TrainingManifest,
+    async (tmp) => {
+      const saved = await engine.save(tmp);
+      if (E.isLeft(saved)) throw saved.left;
+      const manifest: TrainingManifest = { format: RUN_CHECKPOINT_FORMAT, step, curriculum: encodeCurriculumState(state), engine: saved.right };
+      await writeFile(join(tmp, RUN_STATE_FILE), `${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+    },
   );
 
-export const latestTrainingCheckpoint = (dir: string): Promise<CheckpointEntry<TrainingManifest> | null> => latestCheckpoint(dir, TrainingManifest);
-
-const fail = (path: string, problems: string[]): never => {
-  throw new DecodeError(path, problems);
-};
-
-/** Restores policy, trainer and curriculum state from a checkpoint, checking hashes, shapes and config. */
-export const readTrainingCheckpoint = async (path: string, config: TrainConfig): Promise<Omit<TrainingState, 'config'>> => {
-  const restored = await readTrainerCheckpoint(path, {
-    trainer: { optimizer: optimizerConfig(config), microBatchTokens: config.optimizer.microBatchTokens, klCoef: config.kl.coef },
-    extraCodec: RunExtra,
-  });
-  if (E.isLeft(restored)) throw restored.left;
-  const { policy, trainer, manifest } = restored.right;
-  const state = decodeCurriculumState(join(path, TRAINER_MANIFEST_FILE))(manifest.extra.curriculum);
-  if (E.isLeft(state)) {
-    trainer.dispose();
-    policy.dispose();
-    throw state.left;
+const readRunState = async (path: string): Promise<TrainingManifest | null> => {
+  try {
+    const decoded = TrainingManifest.decode(JSON.parse(await readFile(join(path, RUN_STATE_FILE), 'utf8')));
+    return E.isRight(decoded) ? decoded.right : null;
+  } catch {
+    return null;
   }
-  return { policy, trainer, state: state.right };
 };
 
-/** The policy a fresh run starts from: the SFT warm start (built when missing), random weights, or a checkpoint. */
-export const initialPolicy = async (config: TrainConfig, log: (line: string) => void): Promise<Policy> => {
-  if (config.init === 'scratch') return createPolicy(SFT_POLICY_CONFIG, deriveSeed(config.seed, 'init'));
+/** The complete checkpoint with the highest step (its engine manifest and its run state both decode), or null. */
+export const latestTrainingCheckpoint = async (dir: string): Promise<CheckpointEntry<TrainingManifest> | null> => {
+  const complete = await listCheckpoints(dir);
+  for (const entry of [...complete].reverse()) {
+    const manifest = await readRunState(entry.path);
+    if (manifest !== null && manifest.step === entry.step) return { step: entry.step, path: entry.path, manifest };
+  }
+  return null;
+};
+
+/** Restores the engine's state and returns the curriculum state of a checkpoint; anything that does not match is an error naming it. */
+export const restoreTrainingCheckpoint = async (entry: CheckpointEntry<TrainingManifest>, engine: Engine): Promise<CurriculumState> => {
+  const loaded = await engine.load(entry.path);
+  if (E.isLeft(loaded)) throw loaded.left;
+  if (loaded.right.steps !== entry.manifest.engine.steps) {
+    throw new DecodeError(join(entry.path, RUN_STATE_FILE), [`engine.steps: is ${entry.manifest.engine.steps}, the engine's state holds ${loaded.right.steps}`]);
+  }
+  const state = decodeCurriculumState(join(entry.path, RUN_STATE_FILE))(entry.manifest.curriculum);
+  if (E.isLeft(state)) throw state.left;
+  return state.right;
+};
+
+/** Where a fresh run's policy comes from: the SFT warm start (built when missing), random weights, or a policy checkpoint. */
+export const initialEngineInit = async (config: TrainConfig, log: (line: string) => void): Promise<EngineInit> => {
+  if (config.init === 'scratch') return { kind: 'seed', seed: deriveSeed(config.seed, 'init') };
   if (config.init === 'sft') {
     const sft = await ensureSftCheckpoint({ log, progress: process.stderr });
     if (E.isLeft(sft)) throw sft.left;
     log(`starting from the SFT warm start ${sft.right.checkpointDir}`);
-    const policy = await loadSftPolicy(sft.right);
-    if (E.isLeft(policy)) throw policy.left;
-    return policy.right;
+    return { kind: 'weights', dir: sft.right.checkpointDir };
   }
-  const direct = await readPolicyCheckpoint(config.init);
-  if (E.isRight(direct)) return direct.right;
-  const nested = await readPolicyCheckpoint(join(config.init, TRAINER_POLICY_DIR));
-  if (E.isRight(nested)) return nested.right;
-  return fail(config.init, [`is neither a policy checkpoint nor a training checkpoint: ${direct.left.message}`]);
+  return { kind: 'weights', dir: config.init };
 };

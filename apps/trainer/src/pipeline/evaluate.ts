@@ -7,9 +7,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, type StageError } from '@rlflow/core';
-import { evaluateOnSuiteWithPolicy as evaluateOnSuite, GREEDY, type Decoding, type SuiteEvaluation } from '../evaluate/index.js';
+import type { Engine } from '@rlflow/engine';
 import type { Family, Level } from '@rlflow/rollout';
-import type { Policy } from '@rlflow/policy';
+import { evaluateOnSuite, GREEDY, type Decoding, type SuiteEvaluation } from '../evaluate/index.js';
 import type { TrainConfig } from '../config/index.js';
 import { evalCellKey, type MetricRow } from '../metrics/index.js';
 
@@ -19,9 +19,9 @@ export interface HeldOutEvaluation {
   readonly sampled: SuiteEvaluation | undefined;
 }
 
-const evaluateWith = (config: TrainConfig, policy: Policy, decoding: Decoding): E.Either<StageError, SuiteEvaluation> =>
+const evaluateWith = (config: TrainConfig, engine: Engine, decoding: Decoding): Promise<E.Either<StageError, SuiteEvaluation>> =>
   evaluateOnSuite({
-    policy,
+    engine,
     families: config.eval.families as readonly Family[],
     levels: config.eval.levels as readonly Level[],
     problemsPerCell: config.eval.problemsPerCell,
@@ -30,14 +30,12 @@ const evaluateWith = (config: TrainConfig, policy: Policy, decoding: Decoding): 
     decoding,
   });
 
-export const evaluateHeldOut = (config: TrainConfig, policy: Policy): E.Either<StageError, HeldOutEvaluation> =>
-  E.flatMap((greedy: SuiteEvaluation): E.Either<StageError, HeldOutEvaluation> =>
-    config.eval.samples === 0
-      ? E.right({ greedy, sampled: undefined })
-      : E.map((sampled: SuiteEvaluation) => ({ greedy, sampled }))(
-          evaluateWith(config, policy, { samples: config.eval.samples, temperature: config.rollout.temperature, topP: config.rollout.topP }),
-        ),
-  )(evaluateWith(config, policy, GREEDY));
+export const evaluateHeldOut = async (config: TrainConfig, engine: Engine): Promise<E.Either<StageError, HeldOutEvaluation>> => {
+  const greedy = await evaluateWith(config, engine, GREEDY);
+  if (E.isLeft(greedy) || config.eval.samples === 0) return E.map((g: SuiteEvaluation) => ({ greedy: g, sampled: undefined }))(greedy);
+  const sampled = await evaluateWith(config, engine, { samples: config.eval.samples, temperature: config.rollout.temperature, topP: config.rollout.topP });
+  return E.map((s: SuiteEvaluation) => ({ greedy: greedy.right, sampled: s }))(sampled);
+};
 
 export const evaluationColumns = ({ greedy, sampled }: HeldOutEvaluation): Record<string, number> => ({
   'eval/accuracy': greedy.overall.accuracy,

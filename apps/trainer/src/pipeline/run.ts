@@ -1,25 +1,30 @@
 /**
- * A training run from its resolved config: the run directory, the policy (warm start, scratch,
- * a checkpoint, or the run's own latest checkpoint on resume), the loop, and what each step
- * leaves behind — a metrics row, an evaluation every `eval.every` steps and at the end, a
- * checkpoint every `checkpoint.every` steps, at the end and on SIGINT/SIGTERM, pruned to
- * `checkpoint.keep`. Guard rail: a step whose updates were skipped for a non-finite loss or
- * gradient is logged; `guard.maxNonFiniteInARow` such steps in a row stop the run.
+ * A training run from its resolved config: the run directory, the engine (chosen by name from
+ * the engine registry, its policy from the warm start, scratch, a checkpoint, or the run's own
+ * latest checkpoint on resume), the loop, and what each step leaves behind — a metrics row, an
+ * evaluation every `eval.every` steps and at the end, a checkpoint every `checkpoint.every`
+ * steps, at the end and on SIGINT/SIGTERM, pruned to `checkpoint.keep`. Guard rail: a step whose
+ * updates were skipped for a non-finite loss or gradient is logged; `guard.maxNonFiniteInARow`
+ * such steps in a row stop the run. A run that fails closes its files, logs a `run-end` event
+ * with the reason and the step, and keeps its last complete checkpoint.
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import * as E from 'fp-ts/lib/Either.js';
-import * as tf from '@tensorflow/tfjs-core';
 import { unwrap } from '@rlflow/core';
 import { initialCurriculumState, type CurriculumState } from '@rlflow/curriculum';
-import { createTrainer, initBackend, type Policy, type Trainer } from '@rlflow/policy';
+import type { Engine } from '@rlflow/engine';
 import { writeResolvedConfig, type TrainConfig } from '../config/index.js';
+import { loadEngineFactory } from '../engines.js';
 import { evalCellKeys, formatSummaryTable, openMetricsWriter, readMetricsJsonl, summarizeMetrics, truncateMetrics, type MetricRow } from '../metrics/index.js';
 import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog, pruneCheckpoints, runPaths, type ProgressStream } from '../run/index.js';
-import { initialPolicy, latestTrainingCheckpoint, optimizerConfig, readTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
+import { SFT_POLICY_CONFIG } from '../sft/index.js';
+import { initialEngineInit, latestTrainingCheckpoint, restoreTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
 import { curriculumConfig } from './curriculum.js';
 import { evaluateHeldOut, evaluatesAt, withEvaluation, type HeldOutEvaluation } from './evaluate.js';
 import { initialGuard, nextGuard } from './guard.js';
+import { capabilityProblems } from './objective.js';
 import { shapeBatch } from './shape-batch.js';
+import { StepError } from './step.js';
 import { runLoop } from './train.js';
 
 export interface RunOptions {
@@ -38,60 +43,88 @@ export interface RunResult {
   readonly stepsDone: number;
   readonly reason: 'completed' | 'signal' | 'non-finite';
   readonly exitCode: number;
+  /** Where the engine computed (its `info.device`). */
   readonly backend: string;
   readonly seconds: number;
   /** The held-out evaluation of the last step that evaluated (the final step's when the run completed). */
   readonly finalEvaluation: HeldOutEvaluation | undefined;
 }
 
+/** A run that failed: the step it failed in (1-based; 0 before the first) and why. */
+export class RunFailure extends Error {
+  readonly _tag = 'RunFailure' as const;
+
+  constructor(
+    readonly step: number,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'RunFailure';
+  }
+}
+
 interface Started {
-  readonly policy: Policy;
-  readonly trainer: Trainer;
+  readonly engine: Engine;
   readonly state: CurriculumState;
   readonly stepsDone: number;
 }
 
-const unwrapMetrics = <A>(result: E.Either<Error, A>): A => {
-  if (E.isLeft(result)) throw result.left;
-  return result.right;
-};
-
 const isEmptyDir = async (dir: string): Promise<boolean> => (await readdir(dir).catch(() => [])).length === 0;
 
+const createEngine = async (config: TrainConfig, log: (line: string) => void): Promise<Engine> => {
+  const factory = await loadEngineFactory(config.engine);
+  const init = await initialEngineInit(config, log);
+  const created = await factory({
+    init,
+    model: init.kind === 'seed' ? SFT_POLICY_CONFIG : undefined,
+    reference: config.kl.coef > 0,
+    tokenBudget: config.optimizer.microBatchTokens,
+    device: config.backend,
+  });
+  if (E.isLeft(created)) throw created.left;
+  const engine = created.right;
+  const problems = capabilityProblems(config, engine.capabilities, config.engine);
+  if (problems.length > 0) {
+    await engine.dispose();
+    throw new Error(`the configuration needs what the engine cannot do:\n  ${problems.map((p) => p.message).join('\n  ')}`);
+  }
+  log(`engine: ${engine.info.engine} (${engine.info.model}, ${engine.info.parameterCount.toLocaleString('en-US')} parameters) on ${engine.info.device}`);
+  return engine;
+};
+
 const start = async (config: TrainConfig, dir: string, resume: boolean, log: (line: string) => void): Promise<Started> => {
-  const curriculum = curriculumConfig(config);
   if (resume) {
     await cleanCheckpointTemps(dir);
     const latest = await latestTrainingCheckpoint(dir);
+    const truncated = await truncateMetrics(dir, latest?.step ?? 0);
+    if (E.isLeft(truncated)) throw truncated.left;
     if (latest !== null) {
-      const restored = await readTrainingCheckpoint(latest.path, config);
-      const truncated = await truncateMetrics(dir, latest.step);
-      if (E.isLeft(truncated)) throw truncated.left;
-      log(`resuming ${dir} from step ${latest.step} (${latest.path})`);
-      return { ...restored, stepsDone: latest.step };
+      const engine = await createEngine(config, log);
+      try {
+        const state = await restoreTrainingCheckpoint(latest, engine);
+        log(`resuming ${dir} from step ${latest.step} (${latest.path})`);
+        return { engine, state, stepsDone: latest.step };
+      } catch (error) {
+        await engine.dispose();
+        throw error;
+      }
     }
     log(`no complete checkpoint in ${dir}: starting from step 0`);
-    const truncated = await truncateMetrics(dir, 0);
-    if (E.isLeft(truncated)) throw truncated.left;
   }
-  const policy = await initialPolicy(config, log);
-  const trainer = unwrap(createTrainer(policy, { optimizer: optimizerConfig(config), microBatchTokens: config.optimizer.microBatchTokens, klCoef: config.kl.coef }));
-  return { policy, trainer, state: unwrap(initialCurriculumState(curriculum)), stepsDone: 0 };
+  const engine = await createEngine(config, log);
+  return { engine, state: unwrap(initialCurriculumState(curriculumConfig(config))), stepsDone: 0 };
 };
 
 export const runTraining = async (options: RunOptions): Promise<RunResult> => {
   const { config, dir, log } = options;
   const began = performance.now();
-  const backend = await initBackend(config.backend);
-  log(`backend: ${backend.name} (${backend.reason})`);
   await mkdir(dir, { recursive: true });
   if (!options.resume) {
     if (!(await isEmptyDir(dir))) throw new Error(`${dir} is not empty: choose another --out, or continue it with rlflow resume ${dir}`);
     await writeResolvedConfig(dir, config);
   }
   const started = await start(config, dir, options.resume, log);
-  const { policy, trainer } = started;
-  const shape = unwrap(shapeBatch(config));
+  const { engine } = started;
   const metrics = await openMetricsWriter(dir, { columns: ['eval/format_rate', ...evalCellKeys(config.eval.families, config.eval.levels)] });
   const events = await openEventLog(dir);
   await events.append({ type: 'run-start', step: started.stepsDone, resumed: options.resume, preset: config.preset });
@@ -105,14 +138,14 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
 
   const afterStep = async (outcome: { row: MetricRow; skipped: readonly { message: string }[] }, next: CurriculumState): Promise<void> => {
     const done = next.step;
-    let row: MetricRow = { ...outcome.row, 'memory/num_tensors': tf.memory().numTensors, 'memory/rss_mb': process.memoryUsage().rss / 2 ** 20 };
+    let row: MetricRow = { ...outcome.row, 'memory/num_tensors': engine.liveResources(), 'memory/rss_mb': process.memoryUsage().rss / 2 ** 20 };
     guard = nextGuard(config.guard.maxNonFiniteInARow)(guard, outcome.skipped.length);
     if (outcome.skipped.length > 0) {
       await events.append({ type: 'non-finite-skip', step: done, inARow: guard.inARow, detail: outcome.skipped.map((e) => e.message).join('; ') });
       log(`step ${done}: ${outcome.skipped.length} update(s) skipped for a non-finite loss or gradient (${guard.inARow} step(s) in a row)`);
     }
     if (evaluatesAt(config, done)) {
-      const evaluation = unwrap(evaluateHeldOut(config, policy));
+      const evaluation = unwrap(await evaluateHeldOut(config, engine));
       finalEvaluation = evaluation;
       row = withEvaluation(row, evaluation);
       const { greedy, sampled } = evaluation;
@@ -128,7 +161,7 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
     progress.update(row);
     const stopping = stop.requested() || guard.stop;
     if (done === config.steps || stopping || (config.checkpoint.every > 0 && done % config.checkpoint.every === 0)) {
-      const path = await writeTrainingCheckpoint(dir, done, { policy, trainer, state: next, config });
+      const path = await writeTrainingCheckpoint(dir, done, engine, next);
       const pruned = await pruneCheckpoints(dir, config.checkpoint.keep);
       await events.append({ type: 'checkpoint', step: done, path, pruned });
     }
@@ -137,26 +170,40 @@ export const runTraining = async (options: RunOptions): Promise<RunResult> => {
   };
 
   let stepsRun = 0;
+  let failure: RunFailure | undefined;
   try {
-    stepsRun = await runLoop({
-      context: { config, policy, trainer, shape },
-      curriculum: curriculumConfig(config),
-      initial: started.state,
-      totalSteps: config.steps,
-      hooks: { afterStep, shouldStop: () => stop.requested() || guard.stop },
-    });
+    await runLoop(
+      {
+        context: { config, engine, shape: unwrap(shapeBatch(config)) },
+        curriculum: curriculumConfig(config),
+        initial: started.state,
+        totalSteps: config.steps,
+        hooks: { afterStep, shouldStop: () => stop.requested() || guard.stop },
+      },
+      (steps) => (stepsRun = steps),
+    );
+  } catch (error) {
+    failure = new RunFailure(error instanceof StepError ? error.step : started.stepsDone + stepsRun + 1, error);
   } finally {
     progress.stop();
     stop.dispose();
   }
   const stepsDone = started.stepsDone + stepsRun;
+  if (failure !== undefined) {
+    await events.append({ type: 'run-end', step: failure.step, reason: 'error', detail: `failed in step ${failure.step}: ${failure.message}` }).catch(() => undefined);
+    await Promise.allSettled([metrics.close(), events.close()]);
+    await engine.dispose();
+    log(`the run failed in step ${failure.step}; its last complete checkpoint is kept (steps done: ${stepsDone})`);
+    throw failure;
+  }
   const reason = stop.requested() ? 'signal' : guard.stop ? 'non-finite' : 'completed';
   await events.append({ type: 'run-end', step: stepsDone, reason, detail: `${stepsRun} step(s) this session` });
   await Promise.all([metrics.close(), events.close()]);
-  const rows = unwrapMetrics(await readMetricsJsonl(runPaths(dir).metricsJsonl));
+  const rows = await readMetricsJsonl(runPaths(dir).metricsJsonl);
+  if (E.isLeft(rows)) throw rows.left;
   const seconds = (performance.now() - began) / 1000;
-  log(formatSummaryTable(summarizeMetrics(rows.items), seconds));
-  trainer.dispose();
-  policy.dispose();
-  return { stepsDone, reason, exitCode: stop.exitCode() ?? (reason === 'non-finite' ? 1 : 0), backend: backend.name, seconds, finalEvaluation };
+  log(formatSummaryTable(summarizeMetrics(rows.right.items), seconds));
+  const device = engine.info.device;
+  await engine.dispose();
+  return { stepsDone, reason, exitCode: stop.exitCode() ?? (reason === 'non-finite' ? 1 : 0), backend: device, seconds, finalEvaluation };
 };

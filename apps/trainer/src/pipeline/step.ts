@@ -1,27 +1,30 @@
 /**
- * One training step t of the pipeline (docs/architecture.md "The flow"):
+ * One training step t of the pipeline (docs/architecture.md, "The flow of one step"), composed
+ * from the libraries' operators:
  *
- *   prompts(seed, t) ─► rollout × G with gate and refill ─► batch ─► recompute old log-probs
- *   ─► shape (overlong, advantages, APO split/DADS/STCR, clip bounds) ─► K(t) passes × mini-batches
- *   of optimizer steps ─► step summary (for the curriculum reducer) and metrics row
+ *   rolloutBatch (prompts(seed, t) × G, gate, refill)       libs/rollout
+ *   ─► scoreRollouts (old log-probs, reference log-probs)   libs/rollout, through the engine
+ *   ─► shape (overlong, advantages, APO split/DADS/STCR, clip bounds)   libs/advantage, libs/clipping
+ *   ─► optimizeBatch (K(t) passes × mini-batches: objective → ∂loss/∂logp → engine)   libs/engine
+ *   ─► step summary (for the curriculum reducer) and metrics row
  *
  * Every random choice of step t comes from seeds derived from (run seed, t, purpose), so a run
  * resumed at step t draws exactly what an uninterrupted one draws.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { deriveSeed, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
+import { concatMap, defer, lastValueFrom, map, of, type Observable } from 'rxjs';
+import { deriveSeed, isStageError, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
 import type { CurriculumState } from '@rlflow/curriculum';
-import { collectBatch, groupsToBatch, problemSource, promptInput, type Family, type Level, type Problem, type RolloutBatch, type RolloutPolicy } from '@rlflow/rollout';
-import type { Policy, SequenceInput, Trainer } from '@rlflow/policy';
+import { noUpdateMetrics, optimizeBatch, planUpdates, type Engine, type UpdateOutcome } from '@rlflow/engine';
+import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type ScoredRollout } from '@rlflow/rollout';
 import type { TrainConfig } from '../config/index.js';
 import type { MetricRow } from '../metrics/index.js';
 import { groupGate } from './curriculum.js';
-import { planUpdates, runUpdates, type UpdateOutcome } from './update.js';
+import { updateSettings } from './objective.js';
 
 export interface StepContext {
   readonly config: TrainConfig;
-  readonly policy: Policy & RolloutPolicy;
-  readonly trainer: Trainer;
+  readonly engine: Engine;
   readonly shape: Stage<Batch, Batch>;
 }
 
@@ -29,6 +32,19 @@ export interface StepOutcome {
   readonly summary: StepSummary;
   readonly row: MetricRow;
   readonly skipped: readonly StageError[];
+}
+
+/** A step's failure: the step (1-based, as in the metrics), and the stage's error naming its field. */
+export class StepError extends Error {
+  readonly _tag = 'StepError' as const;
+
+  constructor(
+    readonly step: number,
+    override readonly cause: StageError,
+  ) {
+    super(`step ${step}: ${cause.message}`);
+    this.name = 'StepError';
+  }
 }
 
 const mean = (xs: ArrayLike<number>): number => (xs.length === 0 ? 0 : Array.from(xs).reduce((a, b) => a + b, 0) / xs.length);
@@ -43,80 +59,57 @@ const maskedMean = (values: Float64Array, mask: Float64Array): number => {
   return n === 0 ? 0 : sum / n;
 };
 
+const noUpdates: UpdateOutcome = { updates: 0, skipped: [], metrics: noUpdateMetrics, gradNorm: 0, learningRate: 0, tokens: 0 };
+
 /** The rollout of step t: prompts from the train split, G samples each, gated and refilled. */
-export const rolloutStep = (ctx: StepContext, t: number): E.Either<StageError, RolloutBatch> => {
-  const { config, policy } = ctx;
+export const rolloutStep = ({ config, engine }: StepContext, t: number) => {
   const { rollout, reward } = config;
-  return E.flatMap((source: IterableIterator<Problem>) =>
-    collectBatch({
-      policy,
-      source,
-      groupSize: rollout.groupSize,
-      sampling: { temperature: rollout.temperature, topP: rollout.topP, topK: rollout.topK, maxNewTokens: rollout.maxNewTokens },
-      reward: { formatWeight: reward.formatWeight },
-      promptsPerStep: rollout.promptsPerStep,
-      maxAttempts: rollout.maxAttempts,
-      gate: groupGate(config),
-      seed: deriveSeed(config.seed, `rollout/${t}`),
-    }),
-  )(
-    problemSource({
-      families: rollout.families as readonly Family[],
-      levels: rollout.levels as readonly Level[],
-      split: 'train',
-      seed: deriveSeed(config.seed, `prompts/${t}`),
-    }),
+  return rolloutBatch({
+    engine,
+    source: unwrap(
+      problemSource({
+        families: rollout.families as readonly Family[],
+        levels: rollout.levels as readonly Level[],
+        split: 'train',
+        seed: deriveSeed(config.seed, `prompts/${t}`),
+      }),
+    ),
+    groupSize: rollout.groupSize,
+    sampling: { temperature: rollout.temperature, topP: rollout.topP, topK: rollout.topK, maxNewTokens: rollout.maxNewTokens },
+    reward: { formatWeight: reward.formatWeight },
+    promptsPerStep: rollout.promptsPerStep,
+    maxAttempts: rollout.maxAttempts,
+    gate: groupGate(config),
+    seed: deriveSeed(config.seed, `rollout/${t}`),
+  });
+};
+
+interface Shaped {
+  readonly scored: ScoredRollout;
+  readonly shaped: Batch | null;
+}
+
+interface Optimized extends Shaped {
+  readonly outcome: UpdateOutcome;
+}
+
+/** The updates of a shaped batch (none when the gate kept no group). */
+const optimize = (ctx: StepContext, state: CurriculumState, t: number) => (stepped: Shaped): Observable<Optimized> => {
+  const { scored, shaped } = stepped;
+  if (shaped === null) return of({ ...stepped, outcome: noUpdates });
+  const { config, engine } = ctx;
+  const settings = unwrap(updateSettings(config, deriveSeed(config.seed, `papo/${t}`)));
+  const plan = planUpdates(scored.sequences.length, state.reuse, config.curriculum.miniBatches, deriveSeed(config.seed, `shuffle/${t}`));
+  const input = { sequences: scored.sequences, batch: shaped, ...(scored.current === null ? {} : { current: scored.current }) };
+  return of({ input, plan, settings }).pipe(
+    optimizeBatch(engine),
+    map((outcome) => ({ ...stepped, outcome })),
   );
 };
 
-const sequencesOf = (rollout: RolloutBatch): SequenceInput[] =>
-  rollout.groups.flatMap((group) => {
-    const input = promptInput(group.problem, group.promptTokens);
-    return group.tokens.map((responseTokens) => ({ ...input, responseTokens }));
-  });
-
-const noUpdates: UpdateOutcome = {
-  updates: 0,
-  skipped: [],
-  metrics: { pgLoss: 0, clipFrac: 0, approxKl: 0, entropy: 0, klLoss: 0, papoLoss: 0 },
-  gradNorm: 0,
-  learningRate: 0,
-  tokens: 0,
-};
-
-/** Runs step t (0-based) from the curriculum state; the metrics row is numbered t + 1. */
-export const runStep = (ctx: StepContext, state: CurriculumState, t: number): E.Either<StageError, StepOutcome> => {
-  const { config, policy, trainer } = ctx;
-  const started = performance.now();
-  const rolled = rolloutStep(ctx, t);
-  if (E.isLeft(rolled)) return rolled;
-  const rollout = rolled.right;
-  const rolloutSeconds = (performance.now() - started) / 1000;
-
-  let shaped: Batch | undefined;
-  let outcome = noUpdates;
-  if (rollout.groups.length > 0) {
-    const sequences = sequencesOf(rollout);
-    const raw = unwrap(groupsToBatch(rollout.groups));
-    const width = raw.mask.cols;
-    const old = unwrap(policy.logProbs(sequences, { responseWidth: width }));
-    const refLogp = config.kl.coef > 0 ? unwrap(trainer.referenceLogProbs(sequences, { responseWidth: width })).logp : undefined;
-    const batch: Batch = { ...raw, oldLogp: { rows: raw.mask.rows, cols: width, data: old.logp.data.map((x, i) => x * raw.mask.data[i]!) } };
-    const shapedBatch = ctx.shape(batch);
-    if (E.isLeft(shapedBatch)) return shapedBatch;
-    shaped = shapedBatch.right;
-    outcome = runUpdates({
-      config,
-      trainer,
-      batch: shaped,
-      sequences,
-      refLogp,
-      plan: planUpdates(sequences.length, state.reuse, config.curriculum.miniBatches, deriveSeed(config.seed, `shuffle/${t}`)),
-      maskSeed: deriveSeed(config.seed, `papo/${t}`),
-    });
-  }
-  const updateSeconds = (performance.now() - started) / 1000 - rolloutSeconds;
-
+const summarize = (state: CurriculumState, t: number, timing: { started: number; rolledOut: number }) => ({ scored, shaped, outcome }: Optimized): StepOutcome => {
+  const { rollout } = scored;
+  const now = performance.now();
   const seenAccuracy = mean(rollout.seen.map((s) => s.passRate));
   const summary: StepSummary = {
     step: t,
@@ -131,9 +124,9 @@ export const runStep = (ctx: StepContext, state: CurriculumState, t: number): E.
   const positive = shaped?.positive;
   const row: MetricRow = {
     step: t + 1,
-    'time/step_s': (performance.now() - started) / 1000,
-    'time/rollout_s': rolloutSeconds,
-    'time/update_s': updateSeconds,
+    'time/step_s': (now - timing.started) / 1000,
+    'time/rollout_s': (timing.rolledOut - timing.started) / 1000,
+    'time/update_s': (now - timing.rolledOut) / 1000,
     'reward/mean': summary.rewardMean,
     'reward/accuracy': seenAccuracy,
     'response_length/mean': mean(rollout.groups.flatMap((g) => Array.from(g.lengths))),
@@ -143,6 +136,7 @@ export const runStep = (ctx: StepContext, state: CurriculumState, t: number): E.
     'actor/entropy': outcome.metrics.entropy,
     'actor/kl_loss': outcome.metrics.klLoss,
     'actor/papo_loss': outcome.metrics.papoLoss,
+    'actor/entropy_loss': outcome.metrics.entropyLoss,
     'actor/grad_norm': outcome.gradNorm,
     'actor/lr': outcome.learningRate,
     'actor/updates': outcome.updates,
@@ -157,5 +151,31 @@ export const runStep = (ctx: StepContext, state: CurriculumState, t: number): E.
     'apo/dads_weight_mean': shaped?.klWeights === undefined ? 1 : mean(shaped.klWeights),
     'apo/stcr_multiplier_mean': shaped?.advantageMultipliers === undefined ? 1 : mean(shaped.advantageMultipliers),
   };
-  return E.right({ summary, row, skipped: outcome.skipped });
+  return { summary, row, skipped: outcome.skipped };
+};
+
+/** Step t (0-based) from the curriculum state as a cold observable of its outcome; the metrics row is numbered t + 1. */
+export const stepPipeline = (ctx: StepContext, state: CurriculumState, t: number): Observable<StepOutcome> =>
+  defer(() => {
+    const timing = { started: performance.now(), rolledOut: 0 };
+    return rolloutStep(ctx, t).pipe(
+      map((rollout) => {
+        timing.rolledOut = performance.now();
+        return rollout;
+      }),
+      scoreRollouts(ctx.engine, { reference: ctx.config.kl.coef > 0, entropy: ctx.engine.capabilities.entropy }),
+      map((scored): Shaped => ({ scored, shaped: scored.batch === null ? null : unwrap(ctx.shape(scored.batch)) })),
+      concatMap(optimize(ctx, state, t)),
+      map(summarize(state, t, timing)),
+    );
+  });
+
+/** Runs step t to its outcome, or its first StageError. */
+export const runStep = async (ctx: StepContext, state: CurriculumState, t: number): Promise<E.Either<StageError, StepOutcome>> => {
+  try {
+    return E.right(await lastValueFrom(stepPipeline(ctx, state, t)));
+  } catch (error) {
+    if (isStageError(error)) return E.left(error);
+    throw error;
+  }
 };

@@ -1,19 +1,20 @@
 /**
- * The RL loop as an RxJS pipeline with the curriculum state threaded by `scan`
- * (docs/architecture.md "The flow"):
+ * The RL loop as one RxJS stream, the curriculum state threaded by `expand`
+ * (docs/architecture.md, "The flow"):
  *
- *   summaries ─► scan(reduce) ─► state ─► concatMap(step t: rollout … updates) ─► summary
- *       ▲                                                                          │
- *       └──────────────────────────────────────────────────────────────────────────┘
+ *   state_0 ─expand─► step t (stepPipeline) ─► reduce(state_t, summary_t) = state_{t+1} ─► persist ─┐
+ *      ▲                                                                                          │
+ *      └──────────────────────────────────────────────────────────────────────────────────────────┘
  *
- * Each state starts the next step; each step's summary is fed back to the reducer. A step's
- * metrics row is written before its checkpoint, so a resumed run (truncating metrics to the
- * checkpoint's step) ends with exactly the rows of an uninterrupted one.
+ * Each state starts the next step; each step's summary is reduced into the state after it.
+ * A step's metrics row and checkpoint are persisted before the next step starts, so a resumed
+ * run (truncating metrics to the checkpoint's step) ends with exactly the rows of an
+ * uninterrupted one. A StageError in step t errors the stream with a `StepError` naming it.
  */
-import { concatMap, defer, lastValueFrom, of, scan, startWith, Subject, takeWhile, tap, type Observable } from 'rxjs';
-import { unwrap } from '@rlflow/core';
+import { catchError, concatMap, EMPTY, expand, filter, lastValueFrom, map, of, tap, throwError, type Observable } from 'rxjs';
+import { isStageError, unwrap } from '@rlflow/core';
 import { reduce, type CurriculumConfig, type CurriculumState } from '@rlflow/curriculum';
-import { runStep, type StepContext, type StepOutcome } from './step.js';
+import { stepPipeline, StepError, type StepContext, type StepOutcome } from './step.js';
 
 export interface LoopHooks {
   /** Persists a finished step (metrics row, evaluation, checkpoint) with the state after it; runs before the next step. */
@@ -38,25 +39,26 @@ interface Threaded {
 
 /** The loop as a cold observable emitting each step's outcome; it completes after the last step or a stop. */
 export const trainingLoop = ({ context, curriculum, initial, totalSteps, hooks }: LoopOptions): Observable<StepOutcome> =>
-  defer(() => {
-    const outcomes = new Subject<StepOutcome>();
-    const start: Threaded = { state: initial, outcome: undefined };
-    return outcomes.pipe(
-      scan((acc: Threaded, outcome: StepOutcome): Threaded => ({ state: unwrap(reduce(curriculum)(acc.state, outcome.summary)), outcome }), start),
-      startWith(start),
-      concatMap(async (threaded) => {
-        if (threaded.outcome !== undefined) await hooks.afterStep(threaded.outcome, threaded.state);
-        return threaded;
-      }),
-      takeWhile(({ state, outcome }) => state.step < totalSteps && !(outcome !== undefined && hooks.shouldStop())),
-      concatMap(({ state }) => defer(() => of(unwrap(runStep(context, state, state.step))))),
-      tap((outcome) => outcomes.next(outcome)),
-    );
-  });
+  of<Threaded>({ state: initial, outcome: undefined }).pipe(
+    expand(({ state, outcome }) => {
+      if (state.step >= totalSteps || (outcome !== undefined && hooks.shouldStop())) return EMPTY;
+      const t = state.step;
+      return stepPipeline(context, state, t).pipe(
+        map((next): Threaded => ({ state: unwrap(reduce(curriculum)(state, next.summary)), outcome: next })),
+        catchError((error: unknown) => throwError(() => (isStageError(error) ? new StepError(t + 1, error) : error))),
+        concatMap(async (threaded) => {
+          await hooks.afterStep(threaded.outcome!, threaded.state);
+          return threaded;
+        }),
+      );
+    }),
+    map(({ outcome }) => outcome),
+    filter((outcome): outcome is StepOutcome => outcome !== undefined),
+  );
 
-/** Runs the loop to its end; resolves to the number of steps run, rejects with a StageError. */
-export const runLoop = async (options: LoopOptions): Promise<number> => {
+/** Runs the loop to its end; resolves to the number of steps run, rejects with a StepError. */
+export const runLoop = async (options: LoopOptions, onStep: (steps: number) => void = () => undefined): Promise<number> => {
   let steps = 0;
-  await lastValueFrom(trainingLoop(options).pipe(tap(() => steps++)), { defaultValue: undefined });
+  await lastValueFrom(trainingLoop(options).pipe(tap(() => onStep(++steps))), { defaultValue: undefined });
   return steps;
 };

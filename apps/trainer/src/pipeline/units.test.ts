@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { matrix, StageError, unwrap, type Batch } from '@rlflow/core';
-import type { StepResult } from '@rlflow/policy';
 import { resolveConfig } from '../config/index.js';
 import { initialGuard, nextGuard } from './guard.js';
-import { microBatchShare } from './loss.js';
 import { batchStages, shapeBatch } from './shape-batch.js';
-import { planUpdates, runUpdates } from './update.js';
 
 const config = (preset: string, sets: string[] = []) => {
   const c = resolveConfig({ preset, sets });
@@ -41,34 +37,6 @@ describe('non-finite guard', () => {
   });
 });
 
-describe('update plan', () => {
-  it('covers every row once per pass, K passes × mini-batches, deterministic per seed', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.nat(), (size, reuse, minis, seed) => {
-        const plan = planUpdates(size, reuse, minis, seed);
-        const parts = Math.min(minis, size);
-        expect(plan.miniBatches).toHaveLength(reuse * parts);
-        for (let pass = 0; pass < reuse; pass++) {
-          const rows = plan.miniBatches.slice(pass * parts, (pass + 1) * parts).flat();
-          expect([...rows].sort((a, b) => a - b)).toEqual(Array.from({ length: size }, (_, i) => i));
-        }
-        expect(planUpdates(size, reuse, minis, seed)).toEqual(plan);
-      }),
-    );
-  });
-});
-
-describe('micro-batch shares', () => {
-  it('sum to 1 over any partition of a mini-batch, for every aggregation but the fixed-norm one', () => {
-    const batch = batchOf([0, 1, 0, 1, 1, 0], 3);
-    const mini = [0, 1, 2, 3, 4, 5];
-    for (const mode of ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean'] as const) {
-      expect(microBatchShare(mode, batch.mask, [0, 2, 5], mini) + microBatchShare(mode, batch.mask, [1, 3, 4], mini)).toBeCloseTo(1, 12);
-    }
-    expect(microBatchShare('seq-mean-token-sum-norm', batch.mask, [0, 2], mini)).toBe(1);
-  });
-});
-
 describe('batch shaping from the config', () => {
   it('runs the stages each preset switches on, in pipeline order', () => {
     const names = (preset: string) => unwrap(batchStages(config(preset))).map((s) => s.name);
@@ -89,32 +57,5 @@ describe('batch shaping from the config', () => {
   it('fails with the typed error of the first bad stage', () => {
     const bad = unwrap(shapeBatch(config('grpo')))(batchOf([1, Number.NaN, 0, 1], 2));
     expect(E.isLeft(bad) && bad.left instanceof StageError && bad.left.field === 'rewards' && bad.left.index === 1).toBe(true);
-  });
-});
-
-describe('updates', () => {
-  it('skip a mini-batch whose loss or gradient is not finite, count it, and keep the others', () => {
-    const cfg = config('grpo', ['kl.coef=0']);
-    const batch = unwrap(unwrap(shapeBatch(cfg))(batchOf([1.5, 0.5, 1.5, 0.5], 2)));
-    let call = 0;
-    const trainer = {
-      step: (): E.Either<StageError, StepResult> =>
-        call++ === 0
-          ? E.left(new StageError('policy.step', 'gradNorm', null, 'not-finite', 'is NaN'))
-          : E.right({ step: call, loss: 0.5, gradNorm: 2, clipScale: 1, learningRate: 1e-3, microBatches: 1, tokens: 10 }),
-    };
-    const outcome = runUpdates({
-      config: cfg,
-      trainer,
-      batch,
-      sequences: Array.from({ length: 4 }, () => ({ image: new Float32Array(3), promptTokens: [1], responseTokens: [2] })),
-      refLogp: undefined,
-      plan: { miniBatches: [[0, 1], [2, 3], [0, 1, 2, 3]] },
-      maskSeed: 0,
-    });
-    expect(outcome.updates).toBe(2);
-    expect(outcome.skipped.map((e) => e.field)).toEqual(['gradNorm']);
-    expect(outcome.gradNorm).toBe(2);
-    for (const value of Object.values(outcome.metrics)) expect(Number.isFinite(value)).toBe(true);
   });
 });

@@ -2,6 +2,6 @@ export { defaultSftConfig, sftConfigHash, canonicalJson, SftConfigCodec, SFT_POL
 export { sftBatches, solutionSequence } from './data.js';
 export { trainSft, type SftStep, type SftTraining } from './train.js';
 export { readSftRecord, SftRecordCodec, RECORD_FILE, CHECKPOINT_DIR, type SftRecord, type SftEvaluation } from './record.js';
-export { ensureSftCheckpoint, loadSftPolicy, storedSft, sftCacheDir, defaultCacheRoot, type EnsureSftOptions, type SftCheckpoint, type SftError } from './store.js';
+export { ensureSftCheckpoint, storedSft, sftCacheDir, defaultCacheRoot, type EnsureSftOptions, type SftCheckpoint, type SftError } from './store.js';
 export { createSftProgress, formatSftLine, type SftProgress, type SftProgressOptions } from './progress.js';
 export { formatSftReport } from './report.js';

@@ -6,15 +6,15 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrap } from '@rlflow/core';
-import { evaluateOnSuiteWithPolicy as evaluateOnSuite } from '../evaluate/index.js';
-import { createPolicy, initBackend, tinyPolicyConfig, tokenizer } from '@rlflow/policy';
+import { evaluateOnSuite } from '../evaluate/index.js';
+import { createPolicy, createTfjsEngine, initBackend, tinyPolicyConfig, tokenizer } from '@rlflow/policy';
 import { main } from '../main.js';
 import { canonicalJson, defaultSftConfig, sftConfigHash, type SftConfig } from './config.js';
 import { POLICY_FILE, readPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from '@rlflow/policy';
 import { sftBatches } from './data.js';
 import { createSftProgress } from './progress.js';
 import { formatSftReport } from './report.js';
-import { ensureSftCheckpoint, loadSftPolicy, sftCacheDir, type SftCheckpoint } from './store.js';
+import { ensureSftCheckpoint, sftCacheDir, type SftCheckpoint } from './store.js';
 
 /** A tiny model (the suite's prompt and response budgets) and a few steps: fast, not meant to learn. */
 const tiny = (steps = 3): SftConfig => {
@@ -113,10 +113,10 @@ describe('ensureSftCheckpoint', () => {
   });
 
   it('loads a checkpoint that scores as recorded', async () => {
-    const policy = ok(await loadSftPolicy(first));
-    const evaluation = unwrap(evaluateOnSuite({ policy, ...tiny().eval }));
+    const engine = unwrap(await createTfjsEngine({ init: { kind: 'weights', dir: first.checkpointDir }, model: undefined, reference: false, tokenBudget: 0, device: 'cpu' }));
+    const evaluation = unwrap(await evaluateOnSuite({ engine, ...tiny().eval }));
     expect(evaluation.overall).toEqual(first.record.evaluation.overall);
-    policy.dispose();
+    await engine.dispose();
   });
 
   it('carries the sha256 of its weights, and refuses a tampered weights.bin (load refused, the cache retrains)', async () => {
@@ -128,13 +128,13 @@ describe('ensureSftCheckpoint', () => {
     expect([stored.record.weightsSha256, manifest.weightsSha256]).toEqual([digest, digest]);
     weights[weights.length >> 1] = weights[weights.length >> 1]! ^ 0x01;
     await writeFile(join(stored.checkpointDir, WEIGHTS_FILE), weights);
-    const refused = await loadSftPolicy(stored);
+    const refused = await readPolicyCheckpoint(stored.checkpointDir);
     expect(E.isLeft(refused) && refused.left.message).toMatch(new RegExp(`${WEIGHTS_FILE}: sha256 [0-9a-f]{64}, ${POLICY_FILE} says ${digest}`));
     const logs: string[] = [];
     const retrained = ok(await ensureSftCheckpoint({ config: tiny(1), out, log: (line) => logs.push(line) }));
     expect(retrained.trained).toBe(true);
     expect(logs.join('\n')).toContain(WEIGHTS_FILE);
-    const reloaded = ok(await loadSftPolicy(retrained));
+    const reloaded = ok(await readPolicyCheckpoint(retrained.checkpointDir));
     reloaded.dispose();
   });
 

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { DecodeError, decodeWith, writeDirAtomic, writeFileAtomic, type StageError } from '@rlflow/core';
 import { evaluateOnSuite } from '../evaluate/index.js';
-import { readPolicyCheckpoint, verifyPolicyCheckpoint, WEIGHTS_FILE, type Policy } from '@rlflow/policy';
+import { verifyPolicyCheckpoint, WEIGHTS_FILE } from '@rlflow/policy';
 import type { ProgressStream } from '../run/index.js';
 import { canonicalJson, defaultSftConfig, SFT_FORMAT, sftConfigHash, SftConfigCodec, type SftConfig } from './config.js';
 import { createSftProgress } from './progress.js';
@@ -134,5 +134,3 @@ export const ensureSftCheckpoint = async (options: EnsureSftOptions = {}): Promi
   return E.map((record: SftRecord) => done(record, true))(await train(config, hash, dir, options));
 };
 
-/** The policy of a warm start; the caller owns it. */
-export const loadSftPolicy = (checkpoint: Pick<SftCheckpoint, 'checkpointDir'>): Promise<E.Either<DecodeError, Policy>> => readPolicyCheckpoint(checkpoint.checkpointDir);

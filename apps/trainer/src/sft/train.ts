@@ -14,7 +14,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, matrix, type Matrix, type StageError } from '@rlflow/core';
 import { FULL_VIEW, type AdamWParams, type Engine, type SequenceInput } from '@rlflow/engine';
-import { ACTIVE_DEVICE, createTfjsEngine, learningRate, type OptimizerConfig } from '@rlflow/policy';
+import { learningRateAt } from '@rlflow/engine';
+import { ACTIVE_DEVICE, type OptimizerConfig } from '@rlflow/policy';
+import { loadEngineFactory } from '../engines.js';
 import type { SftConfig } from './config.js';
 import { sftBatches } from './data.js';
 
@@ -43,7 +45,7 @@ export const supervisedWeights = (sequences: readonly SequenceInput[], width: nu
 };
 
 const adamW = (optimizer: OptimizerConfig, step: number): AdamWParams => ({
-  learningRate: learningRate(optimizer, step),
+  learningRate: learningRateAt(optimizer, step),
   beta1: optimizer.beta1,
   beta2: optimizer.beta2,
   eps: optimizer.epsilon,
@@ -58,7 +60,7 @@ const adamW = (optimizer: OptimizerConfig, step: number): AdamWParams => ({
 export const trainSft = async (config: SftConfig, onStep: (step: SftStep) => void = () => undefined): Promise<E.Either<StageError, SftTraining>> => {
   const batches = sftBatches(config);
   if (E.isLeft(batches)) return batches;
-  const created = await createTfjsEngine({
+  const created = await (await loadEngineFactory('tfjs'))({
     init: { kind: 'seed', seed: deriveSeed(config.seed, 'sft/init') },
     model: config.policy,
     reference: false,

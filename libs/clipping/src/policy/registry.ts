@@ -15,13 +15,15 @@ import { POLICY_LOSS_NAMES, type PolicyLossInput, type PolicyLossName, type Poli
 
 export interface PolicyLoss {
   readonly name: PolicyLossName;
+  /** Whether `dualClipC` applies (the objective refuses it elsewhere). */
+  readonly dualClip: boolean;
   readonly plain: (params: PolicyLossParams) => (input: PolicyLossInput) => E.Either<StageError, PolicyLossResult>;
 }
 
 export const policyLosses: Readonly<Record<PolicyLossName, PolicyLoss>> = {
-  ppo: { name: 'ppo', plain: ppo },
-  gspo: { name: 'gspo', plain: gspo },
-  cispo: { name: 'cispo', plain: cispo },
+  ppo: { name: 'ppo', dualClip: true, plain: ppo },
+  gspo: { name: 'gspo', dualClip: false, plain: gspo },
+  cispo: { name: 'cispo', dualClip: false, plain: cispo },
 };
 
 /** `name` is one of POLICY_LOSS_NAMES. */

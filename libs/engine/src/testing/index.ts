@@ -3,3 +3,4 @@
  * engines: `describeEngineContract(name, factory, fixtures)`.
  */
 export { describeEngineContract, type EngineContractFixtures } from './contract-suite.js';
+export { awayFromKinks, objectiveCaseArb, objectiveConfigArb, objectiveInputArb, type BoundsKind, type ConfigChoices } from '../objective/arbitraries.js';

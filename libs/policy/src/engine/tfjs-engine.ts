@@ -47,14 +47,14 @@ import type {
   WeightedTerm,
 } from '@rlflow/engine';
 import { BACKEND_NAMES, initBackend, isBackendChoice, type BackendChoice, type BackendInfo } from '../backend.js';
-import { POLICY_FILE, readPolicyWeights, sha256Hex, WEIGHTS_FILE, writePolicyWeights } from '../checkpoint.js';
+import { POLICY_FILE, readPolicyWeights, sha256Hex, WEIGHTS_FILE, writePolicyWeights, type PolicyWeights } from '../checkpoint.js';
 import { configDifferences, decodePolicyConfig, geometry, type PolicyConfig } from '../config.js';
 import { generateWithAsync } from '../generate.js';
 import { validateSequences } from '../inputs.js';
 import type { ParamTensors } from '../model.js';
 import { initialWeights, parameterCount } from '../params.js';
 import { FrozenParams, patchFlags, Policy, teacherForcedRows, type PatchMasking } from '../policy.js';
-import { fillStateCheckpoint, readStateCheckpoint, TRAINER_MANIFEST_FILE } from '../trainer-checkpoint.js';
+import { fillStateCheckpoint, readStateCheckpoint, TRAINER_MANIFEST_FILE, TRAINER_POLICY_DIR } from '../trainer-checkpoint.js';
 import { validateSampling } from '../sampling.js';
 import { microBatches } from '../trainer.js';
 import { OptimizerState, readTensors } from './optimizer-state.js';
@@ -125,6 +125,14 @@ const maskedWeights = (stage: string, field: string, weights: Matrix, mask: Matr
   return E.right(out);
 };
 
+/** The policy of a `savePolicy` directory, or of a `save` directory (its policy/), checked by hash. */
+const readInitWeights = async (dir: string): Promise<E.Either<DecodeError, PolicyWeights>> => {
+  const direct = await readPolicyWeights(dir);
+  if (E.isRight(direct)) return direct;
+  const nested = await readPolicyWeights(join(dir, TRAINER_POLICY_DIR));
+  return E.isRight(nested) ? nested : direct;
+};
+
 /** The weights of `rows` (consecutive) of a [B, T] array. */
 const rowsOf = (values: Float32Array, rows: readonly number[], width: number): Float32Array => values.subarray(rows[0]! * width, (rows[rows.length - 1]! + 1) * width);
 
@@ -163,14 +171,18 @@ export class TfjsEngine implements Engine {
 
   /** Decodes `options` (model config with io-ts, device as a backend choice) and builds the engine. */
   static async create(options: EngineOptions): Promise<E.Either<StageError, TfjsEngine>> {
-    const config = decodePolicyConfig(`${STAGE} model`)(options.model);
+    const init = options.init;
+    const stored = init.kind === 'weights' ? await readInitWeights(init.dir) : undefined;
+    if (stored !== undefined && E.isLeft(stored)) return E.left(fromDecode(STAGE, 'init.dir', stored.left));
+    // With stored weights the model is the stored one; a model given as well must match it.
+    const config =
+      stored !== undefined && options.model === undefined ? E.right(stored.right.config) : decodePolicyConfig(`${STAGE} model`)(options.model);
     if (E.isLeft(config)) return E.left(fromDecode(STAGE, 'model', config.left));
     const device = options.device ?? 'auto';
     if (device !== ACTIVE_DEVICE && !isBackendChoice(device)) {
       return fail(STAGE, 'device', 'invalid', `is "${device}", expected "${ACTIVE_DEVICE}", "auto" or one of ${BACKEND_NAMES.join(', ')}`);
     }
     if (!Number.isInteger(options.tokenBudget) || options.tokenBudget < 0) return fail(STAGE, 'tokenBudget', 'out-of-range', `is ${options.tokenBudget}, expected a non-negative integer`);
-    const init = options.init;
     if (init.kind === 'seed' && !Number.isInteger(init.seed)) return fail(STAGE, 'init.seed', 'not-integer', `is ${init.seed}, expected an integer`);
     const backend = device === ACTIVE_DEVICE ? activeBackendInfo() : await backendFor(device);
     if (E.isLeft(backend)) return backend;
@@ -178,11 +190,10 @@ export class TfjsEngine implements Engine {
     if (init.kind === 'seed') {
       weights = initialWeights(config.right, init.seed);
     } else {
-      const stored = await readPolicyWeights(init.dir);
-      if (E.isLeft(stored)) return E.left(fromDecode(STAGE, 'init.dir', stored.left));
-      const differences = configDifferences(stored.right.config, config.right);
+      const { config: storedConfig, weights: storedWeights } = (stored as E.Right<PolicyWeights>).right;
+      const differences = configDifferences(storedConfig, config.right);
       if (differences.length > 0) return fail(STAGE, 'init.dir', 'invalid', `${join(init.dir, POLICY_FILE)}: config ${differences.join(', ')} (stored vs model)`);
-      weights = stored.right.weights;
+      weights = storedWeights;
     }
     const reference = options.reference ? new FrozenParams(config.right, weights) : undefined;
     return E.right(new TfjsEngine(config.right, Policy.fromWeights(config.right, weights), reference, backend.right, options.tokenBudget));
@@ -358,6 +369,34 @@ export class TfjsEngine implements Engine {
   /** The gradient accumulated since the last optimizer step, per parameter (tests only; not part of the contract). */
   accumulatedGradients(): Promise<Map<string, Float32Array>> {
     return this.queued(() => this.optimizer.gradient());
+  }
+
+  /**
+   * Parameter gradients of `loss` by TensorFlow.js autodiff through the teacher-forced forward
+   * of every row, under the full view and, when given, the masked one (tests only: the reference
+   * the gradient-by-log-prob path is checked against; not part of the contract).
+   */
+  autodiffGradients(
+    sequences: readonly SequenceInput[],
+    responseWidth: number,
+    maskedView: ImageView | null,
+    loss: (views: { readonly logp: tf.Tensor2D; readonly entropy: tf.Tensor2D; readonly maskedLogp: tf.Tensor2D | null }) => tf.Scalar,
+  ): Promise<Map<string, Float32Array>> {
+    return this.queued(async () => {
+      const variables = this.policy.variables;
+      const rows = sequences.map((_, i) => i);
+      const flags = maskedView === null ? undefined : patchFlags(this.config, sequences.length, patchMasking(maskedView));
+      const { value, grads } = tf.variableGrads(() => {
+        const full = teacherForcedRows(variables, this.config, sequences, rows, responseWidth, undefined);
+        const masked = flags === undefined ? null : teacherForcedRows(variables, this.config, sequences, rows, responseWidth, flags).logp;
+        return loss({ logp: full.logp, entropy: full.entropy, maskedLogp: masked });
+      }, [...variables.values()]);
+      const out = new Map<string, Float32Array>();
+      for (const [name, variable] of variables) out.set(name, grads[variable.name] === undefined ? new Float32Array(variable.size) : Float32Array.from(await grads[variable.name]!.data()));
+      value.dispose();
+      Object.values(grads).forEach((g) => g.dispose());
+      return out;
+    });
   }
 
   /** The policy's variables (tests only: finite differences move single parameters). */

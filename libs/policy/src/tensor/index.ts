@@ -20,3 +20,4 @@ export { toTensor2D, matrixFromTensor } from './convert.js';
 export { lossAndGradient, type LossAndGradient, type Evaluated } from './evaluate.js';
 export { registerKernelGradients } from './gradients.js';
 export { useCpuBackend } from './cpu-backend.js';
+export { objectiveTensor, type ObjectiveTensors, type ObjectiveConstants } from './objective.js';

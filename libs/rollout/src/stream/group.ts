@@ -1,21 +1,22 @@
 /**
- * One rollout round: each item's prompt repeated G times (item-major rows: item i's samples are
- * rows i·G … i·G+G−1), one batched `generate` call over all rows, then per item a group of its
+ * One rollout round: one `engine.sample` call over the items' prompts with G samples each
+ * (prompt-major rows: item i's samples are rows i·G … i·G+G−1), then per item a group of its
  * G responses, decoded and scored (reward/score.ts):
  *
  *   reward_j = accuracy_j + λ·format_j (+ overlong_j),   j = 1 … G
  *
- * Per-token behaviour log-probs are the policy's log π at temperature 1 (`Generation.logprobs`,
- * what the engine's teacher-forced `logProbs` recomputes, so ratio ≡ 1 on-policy); the log-probs
+ * Per-token behaviour log-probs are the policy's log π at temperature 1 (`Samples.logprobs`,
+ * what the engine's teacher-forced `forward` recomputes, so ratio ≡ 1 on-policy); the log-probs
  * of the filtered sampling distribution come along as `samplerLogp`.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { matrix, StageError, validate, type Matrix } from '@rlflow/core';
-import { tokenizer, type Generation, type SamplingParams } from '@rlflow/policy';
+import type { SamplingParams, Samples } from '@rlflow/engine';
+import { tokenizer } from '@rlflow/policy';
 import { DEFAULT_REWARD, scoreGroup, type RewardConfig } from '../reward/score.js';
 import type { PromptItem } from '../suite/problem.js';
 import { integerAtLeast } from './checks.js';
-import type { RolloutPolicy } from './policy.js';
+import type { RolloutEngine } from './engine.js';
 import { encodePrompt, promptInput } from './prompts.js';
 
 export interface RolloutGroup<P extends PromptItem = PromptItem> {
@@ -45,7 +46,7 @@ export interface RolloutGroup<P extends PromptItem = PromptItem> {
 }
 
 export interface RoundOptions {
-  readonly policy: RolloutPolicy;
+  readonly engine: RolloutEngine;
   /** G, samples per prompt. */
   readonly groupSize: number;
   readonly sampling: SamplingParams;
@@ -69,7 +70,7 @@ const sequence = <A>(items: ReadonlyArray<E.Either<StageError, A>>): E.Either<St
 const rowsOf = (m: Matrix, first: number, count: number): Matrix => matrix(count, m.cols, m.data.slice(first * m.cols, (first + count) * m.cols));
 
 const groupOf =
-  <P extends PromptItem>(options: RoundOptions, generation: Generation, round: number) =>
+  <P extends PromptItem>(options: RoundOptions, generation: Samples, round: number) =>
   (item: P, promptTokens: readonly number[], index: number): E.Either<StageError, RolloutGroup<P>> => {
     const g = options.groupSize;
     const first = index * g;
@@ -102,17 +103,17 @@ const groupOf =
     });
   };
 
-/** The groups of `items` sampled in round `round` with `seed`: one `generate` call over items × G rows. */
+/** The groups of `items` sampled in round `round` with `seed`: one `sample` call over items × G rows. */
 export const rolloutRound =
   (options: RoundOptions) =>
-  <P extends PromptItem>(items: readonly P[], round: number, seed: number): E.Either<StageError, RolloutGroup<P>[]> => {
+  async <P extends PromptItem>(items: readonly P[], round: number, seed: number): Promise<E.Either<StageError, RolloutGroup<P>[]>> => {
     const checked = validate(...roundChecks(options));
     if (E.isLeft(checked)) return checked;
     if (items.length === 0) return E.right([]);
     const encoded = sequence(items.map(encodePrompt(STAGE)));
     if (E.isLeft(encoded)) return encoded;
-    const rows = items.flatMap((item, i) => Array.from({ length: options.groupSize }, () => promptInput(item, encoded.right[i]!)));
-    const generation = options.policy.generate(rows, options.sampling, seed);
+    const prompts = items.map((item, i) => promptInput(item, encoded.right[i]!));
+    const generation = await options.engine.sample({ prompts, samplesPerPrompt: options.groupSize, sampling: options.sampling, seed });
     if (E.isLeft(generation)) return generation;
     return sequence(items.map((item, i) => groupOf<P>(options, generation.right, round)(item, encoded.right[i]!, i)));
   };

@@ -3,7 +3,8 @@ import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrap } from '@rlflow/core';
 import { passesGate } from '@rlflow/curriculum';
-import { createPolicy, initBackend, tinyPolicyConfig, type Policy, type PolicyConfig } from '@rlflow/policy';
+import type { Engine } from '@rlflow/engine';
+import { createTfjsEngine, tinyPolicyConfig, type PolicyConfig } from '@rlflow/policy';
 import { FAMILIES, type Problem } from '../suite/problem.js';
 import { problemSource } from '../suite/generate.js';
 import { rolloutBatch } from './rollout-batch.js';
@@ -13,15 +14,14 @@ import type { BatchOptions } from './refill.js';
 const config: PolicyConfig = { ...tinyPolicyConfig, maxPromptTokens: 48, maxResponseTokens: 12 };
 const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: 12 };
 
-let policy: Policy;
+let engine: Engine;
 beforeAll(async () => {
-  await initBackend('cpu');
-  policy = createPolicy(config, 3);
+  engine = unwrap(await createTfjsEngine({ init: { kind: 'seed', seed: 3 }, model: config, reference: false, tokenBudget: 0, device: 'cpu' }));
 });
-afterAll(() => policy.dispose());
+afterAll(() => engine.dispose());
 
 const options = (seed: number): BatchOptions<Problem> => ({
-  policy,
+  engine,
   source: unwrap(problemSource({ families: FAMILIES, levels: [1, 2], split: 'train', seed: 4 })),
   groupSize: 4,
   promptsPerStep: 3,
@@ -31,7 +31,7 @@ const options = (seed: number): BatchOptions<Problem> => ({
   seed,
 });
 
-describe('rolloutBatch with a real tiny policy', () => {
+describe('rolloutBatch with the TensorFlow.js engine and a tiny model', () => {
   it('samples scored groups whose behaviour log-probs the policy recomputes, leaking no tensor', async () => {
     const before = tf.memory().numTensors;
     const batch = await firstValueFrom(rolloutBatch(options(7)));
@@ -49,10 +49,10 @@ describe('rolloutBatch with a real tiny policy', () => {
       });
       expect(group.rewards.every((r) => Number.isFinite(r))).toBe(true);
       const recomputed = unwrap(
-        policy.logProbs(
-          group.tokens.map((responseTokens) => ({ image: group.problem.image.data, promptTokens: group.promptTokens, responseTokens })),
-          { responseWidth: 12 },
-        ),
+        await engine.forward({
+          sequences: group.tokens.map((responseTokens) => ({ image: group.problem.image.data, promptTokens: group.promptTokens, responseTokens })),
+          responseWidth: 12,
+        }),
       );
       recomputed.logp.data.forEach((lp, k) => expect(lp).toBeCloseTo(group.oldLogp.data[k]!, 4));
     }

@@ -7,7 +7,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError } from '@rlflow/core';
-import { tokenizer, type PromptInput } from '@rlflow/policy';
+import type { PromptInput } from '@rlflow/engine';
+import { tokenizer } from '@rlflow/policy';
 import type { PromptItem } from '../suite/problem.js';
 import { problemPrompt } from '../suite/prompt.js';
 

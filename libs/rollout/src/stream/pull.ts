@@ -22,7 +22,8 @@ export const roundSeed = (seed: number, round: number): number => deriveSeed(see
 /** Round `round` over the next `count` prompts of the source: fewer groups when it runs out, none when it is empty. */
 export const pullRound =
   <P extends PromptItem>(options: PullOptions<P>) =>
-  (count: number, round: number): E.Either<StageError, RolloutGroup<P>[]> =>
-    E.flatMap(() => rolloutRound(options)(takePrompts(options.source, count), round, roundSeed(options.seed, round)))(
-      validate(integerAtLeast('rollout.pull', 'count', count, 1)),
-    );
+  async (count: number, round: number): Promise<E.Either<StageError, RolloutGroup<P>[]>> => {
+    const checked = validate(integerAtLeast('rollout.pull', 'count', count, 1));
+    if (E.isLeft(checked)) return checked;
+    return rolloutRound(options)(takePrompts(options.source, count), round, roundSeed(options.seed, round));
+  };

@@ -62,7 +62,7 @@ const meanOf = (values: ArrayLike<number>): number => Array.from(values).reduce(
 const passRate = meanOf;
 
 /** Samples rounds until the batch is full, the attempts run out or the source does. */
-export const collectBatch = <P extends PromptItem>(options: BatchOptions<P>): E.Either<StageError, RolloutBatch<P>> => {
+export const collectBatch = async <P extends PromptItem>(options: BatchOptions<P>): Promise<E.Either<StageError, RolloutBatch<P>>> => {
   const checked = validate(...batchChecks(options));
   if (E.isLeft(checked)) return checked;
   const kept: RolloutGroup<P>[] = [];
@@ -71,7 +71,7 @@ export const collectBatch = <P extends PromptItem>(options: BatchOptions<P>): E.
   let exhausted = false;
   while (kept.length < options.promptsPerStep && attempts < options.maxAttempts && !exhausted) {
     const wanted = options.promptsPerStep - kept.length;
-    const groups = pullRound(options)(wanted, attempts);
+    const groups = await pullRound(options)(wanted, attempts);
     if (E.isLeft(groups)) return groups;
     if (groups.right.length === 0) {
       exhausted = true;

@@ -6,8 +6,8 @@
  * is sampled only after the previous update.
  */
 import { unwrap } from '@rlflow/core';
-import { defer, of, type Observable } from 'rxjs';
+import { defer, type Observable } from 'rxjs';
 import type { PromptItem } from '../suite/problem.js';
 import { collectBatch, type BatchOptions, type RolloutBatch } from './refill.js';
 
-export const rolloutBatch = <P extends PromptItem>(options: BatchOptions<P>): Observable<RolloutBatch<P>> => defer(() => of(unwrap(collectBatch(options))));
+export const rolloutBatch = <P extends PromptItem>(options: BatchOptions<P>): Observable<RolloutBatch<P>> => defer(async () => unwrap(await collectBatch(options)));

@@ -1,6 +1,6 @@
 /**
  * The objective against TensorFlow.js autodiff (docs/algorithms.md §11): the same total loss built
- * from @rlflow/clipping's tensor forms (policy loss, `klLossTensor`, `papoTensor`, and
+ * from the tensor forms of @rlflow/policy/tensor (policy loss, `klLossTensor`, `papoTensor`, and
  * −coef·`aggregateTensorUnchecked` for the entropy bonus), differentiated by `tf.valueAndGrads`
  * with respect to logp (and maskedLogp, H when their terms are on), on the cpu backend. Inputs are
  * float32-exact, so both sides see the same numbers; the tensor side computes in float32, hence
@@ -12,11 +12,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { broadcastRows, unwrap, type Matrix } from '@rlflow/core';
-import { aaac, aggregateTensorUnchecked, klLossTensor, papoTensor, policyLosses, toTensor2D } from '@rlflow/clipping';
-import { awayFromKinks, objectiveCaseArb, objectiveInputArb } from './arbitraries.js';
-import { buildObjective } from './objective.js';
-import type { ObjectiveConfig, ObjectiveInput } from './types.js';
+import { broadcastRows, unwrap } from '@rlflow/core';
+import { aaac } from '@rlflow/clipping';
+import { buildObjective, type ObjectiveConfig, type ObjectiveInput } from '@rlflow/engine';
+import { awayFromKinks, objectiveCaseArb, objectiveInputArb } from '@rlflow/engine/testing';
+import { objectiveTensor, toTensor2D } from './index.js';
 
 beforeAll(async () => {
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
@@ -32,55 +32,21 @@ interface TensorResult {
 
 /** The total loss from the tensor forms and its autodiff gradients; every tensor made here is disposed. */
 const tensorObjective = (config: ObjectiveConfig, input: ObjectiveInput): TensorResult => {
-  const { rows } = input.mask;
   const owned: tf.Tensor[] = [];
   const own = <T extends tf.Tensor>(t: T): T => {
     owned.push(t);
     return t;
   };
   const logp = own(toTensor2D(input.logp));
-  const oldLogp = own(toTensor2D(input.oldLogp));
-  const mask = own(toTensor2D(input.mask));
-  const advantages = own(tf.tensor2d(Float32Array.from(input.advantages), [rows, 1]));
-  const boundOf = (b: number | Matrix): number | tf.Tensor => (typeof b === 'number' ? b : own(toTensor2D(b)));
-  const epsLow = boundOf(input.epsLow);
-  const epsHigh = boundOf(input.epsHigh);
-  const refLogp = config.kl.coef === 0 ? null : own(toTensor2D(input.refLogp!));
   const masked = config.papo === null ? null : own(toTensor2D(input.maskedLogp!));
   const entropy = config.entropy.coef === 0 ? null : own(toTensor2D(input.entropy!));
   const differentiated = [logp, ...(masked === null ? [] : [masked]), ...(entropy === null ? [] : [entropy])];
-  const { normConstant } = config;
   try {
     const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
       const [x, ...rest] = xs as tf.Tensor2D[];
       const xMasked = masked === null ? null : rest.shift()!;
       const xEntropy = entropy === null ? null : rest.shift()!;
-      const pg = unwrap(
-        policyLosses[config.policyLoss].tensor({ epsLow, epsHigh, dualClipC: config.dualClipC, lossAgg: config.lossAgg, normConstant })({
-          logp: x!,
-          oldLogp,
-          advantages,
-          mask,
-        }),
-      );
-      let total: tf.Scalar = pg.loss;
-      if (refLogp !== null) {
-        const kl = unwrap(
-          klLossTensor({
-            estimator: config.kl.estimator,
-            coef: config.kl.coef,
-            seqWeights: config.kl.sequenceWeights ? input.klWeights! : null,
-            lossAgg: config.kl.lossAgg,
-            normConstant,
-          })({ logp: x!, refLogp, mask }),
-        );
-        total = tf.add(total, kl.loss);
-      }
-      if (config.papo !== null && xMasked !== null) {
-        total = tf.add(total, unwrap(papoTensor({ ...config.papo, normConstant })({ logp: x!, logpMasked: xMasked, mask })).loss);
-      }
-      if (xEntropy !== null) total = tf.add(total, tf.mul(aggregateTensorUnchecked(config.entropy.lossAgg, xEntropy, mask, { normConstant }), -config.entropy.coef));
-      return total;
+      return objectiveTensor(config, input)({ logp: x!, maskedLogp: xMasked, entropy: xEntropy });
     })(differentiated);
     const read = grads.map((g) => Float32Array.from(g.dataSync()));
     const loss = value.dataSync()[0]!;

@@ -1,14 +1,15 @@
 /**
- * Test doubles for the rollout stream: prompt items with blank images, and a fake policy that
- * answers from a script instead of sampling. The script gets the decoded prompt text, the
- * sample's index among the rows of that prompt in the call, and the call's seed; every
+ * Test doubles for the rollout stream: prompt items with blank images, and a fake engine whose
+ * `sample` answers from a script instead of sampling. The script gets the decoded prompt text,
+ * the sample's index among the rows of that prompt in the call, and the call's seed; every
  * response token gets the log-prob −(1 + seed mod 7)/10, so tests can tell seeds apart.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { matrix } from '@rlflow/core';
-import { EOS_ID, tokenizer, type Generation, type PromptInput, type SamplingParams } from '@rlflow/policy';
+import type { SampleRequest, Samples, SamplingParams } from '@rlflow/engine';
+import { EOS_ID, tokenizer } from '@rlflow/policy';
 import type { PromptItem } from '../../suite/problem.js';
-import type { RolloutPolicy } from '../policy.js';
+import type { RolloutEngine } from '../engine.js';
 
 export const blankImage = (): PromptItem['image'] => ({ width: 32, height: 32, data: new Float32Array(32 * 32 * 3) });
 
@@ -26,14 +27,15 @@ export const passesScript =
   (prompt, sample) =>
     sample < passes(prompt) ? RIGHT : WRONG;
 
-export interface GenerateCall {
+export interface SampleCall {
+  /** The decoded prompt of every row: each prompt repeated G times, prompt-major. */
   readonly prompts: readonly string[];
   readonly seed: number;
   readonly sampling: SamplingParams;
 }
 
-export interface FakePolicy extends RolloutPolicy {
-  readonly calls: GenerateCall[];
+export interface FakeEngine extends RolloutEngine {
+  readonly calls: SampleCall[];
   /** Response rows generated so far, over all calls. */
   readonly rows: () => number;
 }
@@ -44,13 +46,14 @@ const encode = (text: string): number[] => {
   return ids.right;
 };
 
-export const fakePolicy = (script: Script, onGenerate?: (call: GenerateCall) => void): FakePolicy => {
-  const calls: GenerateCall[] = [];
+export const fakeEngine = (script: Script, onSample?: (call: SampleCall) => void): FakeEngine => {
+  const calls: SampleCall[] = [];
   let rows = 0;
   return {
     calls,
     rows: () => rows,
-    generate: (prompts: readonly PromptInput[], sampling: SamplingParams, seed: number) => {
+    sample: async ({ prompts: distinct, samplesPerPrompt, sampling, seed }: SampleRequest) => {
+      const prompts = distinct.flatMap((p) => Array.from({ length: samplesPerPrompt }, () => p));
       const texts = prompts.map((p) => {
         const text = tokenizer.decode(p.promptTokens);
         if (E.isLeft(text)) throw text.left;
@@ -70,19 +73,18 @@ export const fakePolicy = (script: Script, onGenerate?: (call: GenerateCall) => 
         mask.fill(1, b * width, b * width + row.length);
         logprobs.fill(logp, b * width, b * width + row.length);
       });
-      const generation: Generation = {
+      const generation: Samples = {
         tokens,
         lengths: tokens.map((row) => row.length),
         finished: tokens.map((row) => row[row.length - 1] === EOS_ID),
         logprobs: matrix(prompts.length, width, logprobs),
         samplerLogprobs: matrix(prompts.length, width, logprobs.slice()),
         mask: matrix(prompts.length, width, mask),
-        steps: Math.max(...tokens.map((row) => row.length)),
       };
       rows += prompts.length;
       const call = { prompts: texts, seed, sampling };
       calls.push(call);
-      onGenerate?.(call);
+      onSample?.(call);
       return E.right(generation);
     },
   };
