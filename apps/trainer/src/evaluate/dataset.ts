@@ -9,7 +9,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError, validate } from '@rlflow/core';
 import { tokenizer } from '@rlflow/policy';
-import { loadDataset, problemPrompt, type DatasetError, type LoadOptions, type PromptItem, type RecordIssue } from '@rlflow/rollout';
+import { loadDataset, problemPrompt, type DatasetError, type DatasetLoadOptions, type PromptItem, type RecordIssue } from '@rlflow/rollout';
 import { answerChecks, answerGreedily, type AnswerOptions, type LocalItemResult } from './answer.js';
 import type { SamplingEngine } from './engine.js';
 import { localStats, type LocalStats } from './stats.js';
@@ -64,7 +64,7 @@ export interface DatasetFileEvaluation extends DatasetEvaluation {
 
 /** Loads `path` with images resized to the engine's input and evaluates it. */
 export const evaluateDatasetFile = async (
-  options: AnswerOptions & { readonly path: string; readonly loadOptions?: LoadOptions },
+  options: AnswerOptions & { readonly path: string; readonly loadOptions?: DatasetLoadOptions },
 ): Promise<E.Either<DatasetError | StageError, DatasetFileEvaluation>> => {
   const size = options.engine.info.imageSize;
   const loaded = await loadDataset(options.path, { ...options.loadOptions, imageWidth: size, imageHeight: size });
@@ -85,7 +85,7 @@ export const evaluateCheckpointOnDataset = async (
     readonly checkpointDir: string;
     readonly load: CheckpointEngineLoader;
     readonly path: string;
-    readonly loadOptions?: LoadOptions;
+    readonly loadOptions?: DatasetLoadOptions;
   },
 ): Promise<E.Either<Error, DatasetFileEvaluation>> => {
   const engine = await options.load(options.checkpointDir);

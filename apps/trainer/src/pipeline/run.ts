@@ -27,7 +27,7 @@ import { shapeBatch } from './shape-batch.js';
 import { StepError } from './step.js';
 import { runLoop } from './train.js';
 
-export interface RunOptions {
+export interface TrainingRunOptions {
   readonly config: TrainConfig;
   readonly dir: string;
   /** Continue from the run directory's latest complete checkpoint. */
@@ -115,7 +115,7 @@ const start = async (config: TrainConfig, dir: string, resume: boolean, log: (li
   return { engine, state: unwrap(initialCurriculumState(curriculumConfig(config))), stepsDone: 0 };
 };
 
-export const runTraining = async (options: RunOptions): Promise<RunResult> => {
+export const runTraining = async (options: TrainingRunOptions): Promise<RunResult> => {
   const { config, dir, log } = options;
   const began = performance.now();
   await mkdir(dir, { recursive: true });

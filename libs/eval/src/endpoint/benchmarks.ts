@@ -76,7 +76,7 @@ export interface BenchmarkData {
   readonly imagesRoot: string;
 }
 
-export interface LoadOptions {
+export interface BenchmarkLoadOptions {
   readonly benchmark: BenchmarkName;
   readonly dataPath: string;
   /** Default: the data file's folder (MathVista, MMMU-Pro) or its `images/` sub-folder (LogicVista). */
@@ -97,7 +97,7 @@ const problemsOf = (errors: readonly string[], source: string): E.Either<string,
 const decodeMessage = (error: DecodeError): string => error.message;
 
 /** Reads the items of a benchmark (the first `limit` in official order) and builds their prompts. */
-export const loadBenchmark = async (options: LoadOptions): Promise<E.Either<string, BenchmarkData>> => {
+export const loadBenchmark = async (options: BenchmarkLoadOptions): Promise<E.Either<string, BenchmarkData>> => {
   const imagesRoot = options.imagesRoot ?? defaultImagesRoot(options.benchmark, options.dataPath);
   switch (options.benchmark) {
     case 'mathvista': {

@@ -16,7 +16,7 @@ export interface RunItem {
   readonly messages: () => Promise<E.Either<string, readonly ChatMessage[]>>;
 }
 
-export interface SamplingParams {
+export interface EndpointSamplingParams {
   readonly model: string;
   readonly temperature?: number;
   readonly maxTokens?: number;
@@ -25,12 +25,12 @@ export interface SamplingParams {
   readonly seedOf?: (id: string, sample: number) => number;
 }
 
-export interface RunOptions {
+export interface EndpointRunOptions {
   readonly items: readonly RunItem[];
   readonly samples: number;
   readonly client: ChatClient;
   readonly journal: Journal;
-  readonly sampling: SamplingParams;
+  readonly sampling: EndpointSamplingParams;
   readonly concurrency: number;
   /** Request again the samples whose journal line is an error (default true). */
   readonly retryErrors?: boolean;
@@ -73,7 +73,7 @@ export const pendingTasks = (
   return { pending, finished };
 };
 
-export const runSamples = async (options: RunOptions): Promise<RunOutcome> => {
+export const runSamples = async (options: EndpointRunOptions): Promise<RunOutcome> => {
   const { items, samples, client, journal, sampling, signal } = options;
   if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`samples must be a positive integer, found ${samples}`);
   const scrub = options.scrub ?? ((text: string) => text);

@@ -29,11 +29,11 @@ export interface Judge {
   readonly maxTokens?: number;
 }
 
-export type ExtractionSource = 'official' | 'cache' | 'llm' | 'llm-error';
+export type LlmExtractionSource = 'official' | 'cache' | 'llm' | 'llm-error';
 
 export interface Extraction<A> {
   readonly value: A;
-  readonly source: ExtractionSource;
+  readonly source: LlmExtractionSource;
   readonly error?: string;
 }
 

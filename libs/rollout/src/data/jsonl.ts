@@ -10,10 +10,10 @@ import { createInterface } from 'node:readline';
 import * as E from 'fp-ts/lib/Either.js';
 import { Collector, type LoadedDataset } from './collect.js';
 import { DatasetError, formatLocation, type RecordLocation } from './issues.js';
-import { checkOptions, resolveOptions, type LoadOptions } from './options.js';
+import { checkOptions, resolveOptions, type DatasetLoadOptions } from './options.js';
 import { toDatasetItem } from './record.js';
 
-export const loadJsonl = async (path: string, options: LoadOptions = {}): Promise<E.Either<DatasetError, LoadedDataset>> => {
+export const loadJsonl = async (path: string, options: DatasetLoadOptions = {}): Promise<E.Either<DatasetError, LoadedDataset>> => {
   const file = resolve(path);
   const resolved = resolveOptions(dirname(file), options);
   const bad = checkOptions(resolved);

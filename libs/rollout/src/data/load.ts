@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { LoadedDataset } from './collect.js';
 import { DatasetError } from './issues.js';
 import { loadJsonl } from './jsonl.js';
-import type { LoadOptions } from './options.js';
+import type { DatasetLoadOptions } from './options.js';
 import { loadParquet } from './parquet.js';
 
 export type DatasetFormat = 'jsonl' | 'parquet';
@@ -19,7 +19,7 @@ export const datasetFormatOf = (path: string): DatasetFormat | undefined => {
 
 export const loadDataset = async (
   path: string,
-  options: LoadOptions & { readonly format?: DatasetFormat } = {},
+  options: DatasetLoadOptions & { readonly format?: DatasetFormat } = {},
 ): Promise<E.Either<DatasetError, LoadedDataset>> => {
   const format = options.format ?? datasetFormatOf(path);
   if (format === undefined) {

@@ -32,7 +32,7 @@ export const DEFAULT_MAPPING: FieldMapping = {
 
 export type OnMalformed = 'skip' | 'fail';
 
-export interface LoadOptions {
+export interface DatasetLoadOptions {
   /** Directory image paths are relative to, and confined to; default: the data file's directory. */
   readonly root?: string;
   readonly mapping?: Partial<FieldMapping>;
@@ -66,7 +66,7 @@ export interface ResolvedOptions {
   readonly chunkRows: number;
 }
 
-export const resolveOptions = (root: string, options: LoadOptions): ResolvedOptions => ({
+export const resolveOptions = (root: string, options: DatasetLoadOptions): ResolvedOptions => ({
   root: options.root ?? root,
   mapping: { ...DEFAULT_MAPPING, ...options.mapping },
   onMalformed: options.onMalformed ?? 'fail',

@@ -12,12 +12,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { Collector, type LoadedDataset } from './collect.js';
 import { DatasetError, formatLocation } from './issues.js';
-import { checkOptions, resolveOptions, type LoadOptions } from './options.js';
+import { checkOptions, resolveOptions, type DatasetLoadOptions } from './options.js';
 import { toDatasetItem } from './record.js';
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-export const loadParquet = async (path: string, options: LoadOptions = {}): Promise<E.Either<DatasetError, LoadedDataset>> => {
+export const loadParquet = async (path: string, options: DatasetLoadOptions = {}): Promise<E.Either<DatasetError, LoadedDataset>> => {
   const file = resolve(path);
   const resolved = resolveOptions(dirname(file), options);
   const bad = checkOptions(resolved);

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnswerType } from '../suite/problem.js';
-import { extractAnswer, type ExtractionSource } from './extract.js';
+import { extractAnswer, type AnswerExtractionSource } from './extract.js';
 
-type Row = readonly [response: string, type: AnswerType, choiceCount: number | undefined, text: string | null, source: ExtractionSource | null];
+type Row = readonly [response: string, type: AnswerType, choiceCount: number | undefined, text: string | null, source: AnswerExtractionSource | null];
 
 const CASES: readonly Row[] = [
   ['<think>3+4=7</think><answer>7</answer>', 'integer', undefined, '7', 'answer-tag'],

@@ -16,11 +16,11 @@
  */
 import type { AnswerType } from '../suite/problem.js';
 
-export type ExtractionSource = 'answer-tag' | 'open-answer-tag' | 'answer-phrase' | 'last-number' | 'last-choice-letter';
+export type AnswerExtractionSource = 'answer-tag' | 'open-answer-tag' | 'answer-phrase' | 'last-number' | 'last-choice-letter';
 
 export interface ExtractedAnswer {
   readonly text: string;
-  readonly source: ExtractionSource;
+  readonly source: AnswerExtractionSource;
 }
 
 /** Number-like tokens: fractions, decimals (with thousands commas), integers; optional sign. */
