@@ -43,6 +43,7 @@ describe('model bench', () => {
       expect(result.trainingToMatmul).toBeCloseTo(result.training.gflops / result.matmulGflops, 12);
       expect(result.tensors.after).toBe(result.tensors.before);
       expect(lines.join('\n')).toMatch(/tokens\/s with the KV cache/);
+      expect(lines.join('\n')).toMatch(/training step: forward \+ forward-backward \+ AdamW/);
       expect(lines.join('\n')).toMatch(/64³ matmul/);
       expect(JSON.parse(await readFile(json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(result)));
     } finally {

@@ -3,26 +3,40 @@
  *
  *   generation tokens/s   with and without the KV cache, B = 16 prompts × G = 8 = 128 rows,
  *                         32 new tokens (the same seed, so both decode the same tokens)
- *   training tokens/s     one AdamW step over the same 128 rows (prompt 40 + response 32 + 16
- *                         image columns each), median of the timed steps
- *   achieved GFLOP/s      of that step: 128 × trainingFlopsPerSequence / seconds (flops.ts counts
- *                         the matrix products, forward + backward = 3 × forward)
+ *   training tokens/s     one training step over the same 128 rows (prompt 40 + response 32 + 16
+ *                         image columns each), median of the timed steps: rows × columns / seconds
+ *   achieved GFLOP/s      of that step: 128 × (forwardFlopsPerSequence + trainingFlopsPerSequence)
+ *                         / seconds (flops.ts counts the matrix products; forward + backward =
+ *                         3 × forward)
+ *
+ * The training step is the engine contract's, as the trainer's update takes it
+ * (libs/engine/src/update/run.ts): `forward` for the current log-probs, w = ∂L/∂logp of the ppo
+ * loss (against the log-probs of the first, untimed step, advantages ±1 per row), then
+ * `forwardBackward` with w and an AdamW `optimStep`. That is one forward pass more than the
+ * in-process step this bench timed before (forward-backward + AdamW), so a step's seconds are
+ * larger and its tokens/s lower than those older figures; GFLOP/s counts the extra forward and
+ * stays comparable.
  *   backend GFLOP/s       of a 1024 × 1024 × 1024 matmul, 2n³ / seconds: 5 timed products before
  *                         the model work and 5 after, the median of the 10 (so a slower or
  *                         faster spell of the machine weighs on both sides of the ratio)
  *   ratio                 achieved / backend
  *   peak RSS and the tensor count before and after.
  */
+import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, unwrap, writeFileAtomic } from '@rlflow/core';
+import { matrix, Rng, unwrap, writeFileAtomic, type Matrix, type StageError } from '@rlflow/core';
+import { policyLosses } from '@rlflow/clipping';
+import { FULL_VIEW, type AdamWParams, type Engine, type SequenceInput } from '@rlflow/engine';
 import {
+  ACTIVE_DEVICE,
   createPolicy,
-  createTrainer,
+  createTfjsEngine,
   defaultOptimizerConfig,
   defaultPolicyConfig,
+  forwardFlopsPerSequence,
   geometry,
   initBackend,
-  supervisedLoss,
+  learningRate,
   trainingFlopsPerSequence,
   type BackendChoice,
   type PolicyConfig,
@@ -70,6 +84,40 @@ const seconds = (run: () => void): number => {
   return (performance.now() - t0) / 1000;
 };
 
+const secondsAsync = async (run: () => Promise<void>): Promise<number> => {
+  const t0 = performance.now();
+  await run();
+  return (performance.now() - t0) / 1000;
+};
+
+const ok = <A>(result: E.Either<StageError, A>): A => {
+  if (E.isLeft(result)) throw new Error(`bench: ${result.left.message}`);
+  return result.right;
+};
+
+/** The default optimizer's AdamW parameters for the engine's next step. */
+const adamW = (engine: Engine): AdamWParams => ({
+  learningRate: learningRate(defaultOptimizerConfig, engine.steps()),
+  beta1: defaultOptimizerConfig.beta1,
+  beta2: defaultOptimizerConfig.beta2,
+  eps: defaultOptimizerConfig.epsilon,
+  weightDecay: defaultOptimizerConfig.weightDecay,
+  maxGradNorm: defaultOptimizerConfig.maxGradNorm,
+});
+
+/**
+ * One training step through the engine contract: forward, w = ∂ppo/∂logp against `oldLogp`
+ * (the current log-probs when absent: the on-policy first update), forward-backward, AdamW.
+ * Returns the log-probs the step's forward saw.
+ */
+const trainingStep = async (engine: Engine, sequences: readonly SequenceInput[], width: number, advantages: Matrix, oldLogp?: Matrix): Promise<Matrix> => {
+  const { logp, mask } = ok(await engine.forward({ sequences, responseWidth: width }));
+  const loss = ok(policyLosses.ppo.plain({ epsLow: 0.2, epsHigh: 0.28 })({ logp, oldLogp: oldLogp ?? logp, advantages, mask }));
+  ok(await engine.forwardBackward({ sequences, responseWidth: width, terms: [{ view: FULL_VIEW, logpWeights: loss.gradLogp }] }));
+  ok(await engine.optimStep(adamW(engine)));
+  return logp;
+};
+
 /** GFLOP/s of each of `repeats` timed n × n × n float32 products (after one untimed). */
 const matmulSamples = (n: number, repeats = 5): number[] => {
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
@@ -113,18 +161,31 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
   const generatedTokens = cached.lengths.reduce((a, b) => a + b, 0);
   const sameTokens = JSON.stringify(uncached.tokens) === JSON.stringify(cached.tokens);
   log(`generation (${rows} rows × ≤${newTokens} tokens): ${(generatedTokens / cachedSeconds).toFixed(0)} tokens/s with the KV cache, ${(generatedTokens / uncachedSeconds).toFixed(0)} without`);
-
-  const trainer = unwrap(createTrainer(policy, { optimizer: defaultOptimizerConfig, microBatchTokens: 0, klCoef: 0 }));
-  const sequences = prompts.map((p, i) => ({ ...p, responseTokens: cached.tokens[i]!.length === newTokens ? cached.tokens[i]! : [...cached.tokens[i]!, ...new Array<number>(newTokens - cached.tokens[i]!.length).fill(8)] }));
-  const loss = supervisedLoss(rows * newTokens);
-  unwrap(trainer.step(sequences, loss));
-  const stepTimes = Array.from({ length: options.trainSteps ?? 3 }, () => seconds(() => void unwrap(trainer.step(sequences, loss))));
-  const stepSeconds = median(stepTimes);
-  const columns = geometry(config).imageTokens + promptWidth + newTokens;
-  const trainGflops = (rows * trainingFlopsPerSequence(config, { promptWidth, responseWidth: newTokens })) / stepSeconds / 1e9;
-  log(`training step (${rows} rows × ${columns} columns): ${stepSeconds.toFixed(2)} s, ${((rows * columns) / stepSeconds).toFixed(0)} tokens/s, ${trainGflops.toFixed(2)} GFLOP/s achieved`);
-  trainer.dispose();
   policy.dispose();
+
+  const engine = ok(await createTfjsEngine({ init: { kind: 'seed', seed: 1 }, model: config, reference: false, tokenBudget: 0, device: ACTIVE_DEVICE }));
+  let stepSeconds: number;
+  let trainGflops: number;
+  const columns = geometry(config).imageTokens + promptWidth + newTokens;
+  try {
+    const sequences: SequenceInput[] = prompts.map((p, i) => ({
+      ...p,
+      responseTokens: cached.tokens[i]!.length === newTokens ? cached.tokens[i]! : [...cached.tokens[i]!, ...new Array<number>(newTokens - cached.tokens[i]!.length).fill(8)],
+    }));
+    const advantages = matrix(rows, newTokens, Float64Array.from({ length: rows * newTokens }, (_, i) => (Math.floor(i / newTokens) % 2 === 0 ? 1 : -1)));
+    const oldLogp = await trainingStep(engine, sequences, newTokens, advantages);
+    const stepTimes: number[] = [];
+    for (let i = 0; i < (options.trainSteps ?? 3); i++) stepTimes.push(await secondsAsync(async () => void (await trainingStep(engine, sequences, newTokens, advantages, oldLogp))));
+    stepSeconds = median(stepTimes);
+    const shape = { promptWidth, responseWidth: newTokens };
+    trainGflops = (rows * (forwardFlopsPerSequence(config, shape) + trainingFlopsPerSequence(config, shape))) / stepSeconds / 1e9;
+    log(
+      `training step: forward + forward-backward + AdamW (${rows} rows × ${columns} columns): ${stepSeconds.toFixed(2)} s, ` +
+        `${((rows * columns) / stepSeconds).toFixed(0)} tokens/s, ${trainGflops.toFixed(2)} GFLOP/s achieved`,
+    );
+  } finally {
+    await engine.dispose();
+  }
 
   const matmulAfter = matmulSamples(matmulSize);
   const matmul = median([...matmulBefore, ...matmulAfter]);

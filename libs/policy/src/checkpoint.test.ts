@@ -1,9 +1,11 @@
 /**
- * Checkpoints of the engine (tiny configuration, cpu backend): a policy save → load reproduces
- * its log-probs exactly, and weights that do not match the hash in policy.json are refused; a
- * trainer checkpoint restores weights, AdamW moments, step count and the reference copy, so the restored trainer's next step equals the original's bit for bit;
- * every damaged or mismatched file is refused with a message naming it; rewriting a checkpoint
- * replaces it whole; and no tensor is left behind.
+ * Checkpoints (tiny configuration, cpu backend): a policy save → load reproduces its log-probs
+ * exactly, and weights that do not match the hash in policy.json are refused; the TensorFlow.js
+ * engine's training checkpoint (`save` / `load`, trainer-checkpoint.ts) restores weights, AdamW
+ * moments, step count and the reference copy, so the restored engine's next step equals the
+ * original's bit for bit; every damaged or mismatched file is refused with a message naming it;
+ * saving again replaces a checkpoint whole, leaving no temporary directory; and no tensor is
+ * left behind.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -13,17 +15,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng, unwrap } from '@rlflow/core';
+import { matrix, Rng, unwrap, type StageError } from '@rlflow/core';
+import { FULL_VIEW, type AdamWParams, type EngineOptions, type SequenceInput } from '@rlflow/engine';
 import { initBackend } from './backend.js';
 import { POLICY_FILE, POLICY_FORMAT, readPolicyCheckpoint, verifyPolicyCheckpoint, WEIGHTS_FILE, writePolicyCheckpoint } from './checkpoint.js';
 import { tinyPolicyConfig, type PolicyConfig } from './config.js';
-import type { SequenceInput } from './layout.js';
-import { supervisedLoss } from './losses.js';
-import { defaultOptimizerConfig } from './optimizer.js';
+import { ACTIVE_DEVICE, TfjsEngine } from './engine/tfjs-engine.js';
 import { createPolicy } from './policy.js';
 import { EOS_ID } from './tokenizer.js';
-import { readTrainerCheckpoint, TRAINER_POLICY_DIR, writeTrainerCheckpoint } from './trainer-checkpoint.js';
-import { createTrainer, type TrainerOptions } from './trainer.js';
+import { readStateCheckpoint, readTrainerManifest, TRAINER_POLICY_DIR } from './trainer-checkpoint.js';
 
 const config: PolicyConfig = { ...tinyPolicyConfig, maxPromptTokens: 8, maxResponseTokens: 6 };
 const rng = Rng.fromSeed(5);
@@ -32,8 +32,29 @@ const sequences: SequenceInput[] = Array.from({ length: 3 }, (_, i) => ({
   promptTokens: [10 + i, 11, 12, 13],
   responseTokens: [14, 15 + i, EOS_ID],
 }));
-const options: TrainerOptions = { optimizer: { ...defaultOptimizerConfig, learningRate: 1e-2 }, microBatchTokens: 0, klCoef: 0.1 };
-const Extra = t.type({ note: t.string });
+const WIDTH = 3;
+const adamW: AdamWParams = { learningRate: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
+/** w = ∂L/∂logp of the token-mean negative log-likelihood over the 9 response tokens. */
+const supervised = matrix(sequences.length, WIDTH, new Float64Array(sequences.length * WIDTH).fill(-1 / 9));
+/** What the engine stores as the manifest's `extra`. */
+const EngineExtra = t.type({ engine: t.string });
+
+const engineOf = async (seed: number, reference: boolean, model: PolicyConfig = config): Promise<TfjsEngine> =>
+  unwrap(await TfjsEngine.create({ init: { kind: 'seed', seed }, model, reference, tokenBudget: 0, device: ACTIVE_DEVICE } satisfies EngineOptions));
+
+/** One supervised step; forwardBackward's surrogate (the loss) and the optimizer step's result. */
+const trainStep = async (engine: TfjsEngine) => {
+  const pass = unwrap(await engine.forwardBackward({ sequences, responseWidth: WIDTH, terms: [{ view: FULL_VIEW, logpWeights: supervised }] }));
+  return { surrogate: pass.surrogate, step: unwrap(await engine.optimStep(adamW)) };
+};
+
+const weightsOf = async (engine: TfjsEngine): Promise<Map<string, number[]>> =>
+  new Map(await Promise.all([...engine.policyVariables()].map(async ([name, v]) => [name, Array.from(await v.data())] as const)));
+
+const refusal = <A>(result: E.Either<StageError, A>): string => {
+  if (E.isRight(result)) throw new Error('expected a refusal');
+  return result.left.message;
+};
 
 let root: string;
 beforeAll(async () => {
@@ -87,79 +108,90 @@ describe('policy checkpoint', () => {
   });
 });
 
-describe('trainer checkpoint', () => {
+describe('engine training checkpoint', () => {
   it('restores weights, optimizer state and reference so that the next step is identical', async () => {
     const tensors = tf.memory().numTensors;
-    const policy = createPolicy(config, 4);
-    const trainer = unwrap(createTrainer(policy, options));
-    const loss = supervisedLoss(9);
-    for (let i = 0; i < 3; i++) unwrap(trainer.step(sequences, loss));
-    const dir = join(root, 'trainer');
-    await writeTrainerCheckpoint(dir, policy, trainer, { note: 'after 3' }, Extra);
+    const engine = await engineOf(4, true);
+    for (let i = 0; i < 3; i++) await trainStep(engine);
+    const dir = join(root, 'engine');
+    expect(unwrap(await engine.save(dir)).steps).toBe(3);
     expect((await readdir(root)).filter((name) => name.startsWith('.'))).toEqual([]);
+    const manifest = rightOf(await readTrainerManifest(dir, EngineExtra));
+    expect([manifest.extra, manifest.optimizerSteps, manifest.hasReference]).toEqual([{ engine: 'tfjs' }, 3, true]);
 
-    const restored = rightOf(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra, expectedConfig: config }));
-    expect(restored.manifest.extra).toEqual({ note: 'after 3' });
-    expect(restored.manifest.optimizerSteps).toBe(3);
-    expect(restored.trainer.steps).toBe(3);
-    expect(restored.trainer.hasReference).toBe(true);
-    const original = trainer.exportState();
-    const copy = restored.trainer.exportState();
+    const restored = await engineOf(11, true);
+    expect(unwrap(await restored.load(dir)).steps).toBe(3);
+    expect(restored.steps()).toBe(3);
+    // What the restored engine saves is what it loaded: weights, both moments and the reference, bit for bit.
+    const copyDir = join(root, 'engine-copy');
+    unwrap(await restored.save(copyDir));
+    const original = rightOf(await readStateCheckpoint(dir, { extraCodec: EngineExtra, expectedConfig: config }));
+    const copy = rightOf(await readStateCheckpoint(copyDir, { extraCodec: EngineExtra, expectedConfig: config }));
+    expect(copy.state.step).toBe(3);
+    for (const [name, values] of original.weights) expect(Array.from(copy.weights.get(name)!), `weights ${name}`).toEqual(Array.from(values));
     for (const key of ['m', 'v', 'reference'] as const) {
-      for (const [name, values] of original[key]!) expect(Array.from(copy[key]!.get(name)!), `${key} ${name}`).toEqual(Array.from(values));
+      for (const [name, values] of original.state[key]!) expect(Array.from(copy.state[key]!.get(name)!), `${key} ${name}`).toEqual(Array.from(values));
     }
-    const next = unwrap(trainer.step(sequences, loss));
-    const nextRestored = unwrap(restored.trainer.step(sequences, loss));
-    expect(nextRestored.loss).toBe(next.loss);
-    for (const [name, values] of policy.weights()) expect(Array.from(restored.policy.weights().get(name)!), name).toEqual(Array.from(values));
+    const next = await trainStep(engine);
+    const nextRestored = await trainStep(restored);
+    expect(nextRestored).toEqual(next);
+    const after = await weightsOf(engine);
+    for (const [name, values] of await weightsOf(restored)) expect(values, name).toEqual(after.get(name));
 
-    // Writing again replaces the checkpoint whole.
-    await writeTrainerCheckpoint(dir, policy, trainer, { note: 'after 4' }, Extra);
-    const again = rightOf(await readTrainerCheckpoint(dir, { trainer: options, extraCodec: Extra }));
-    expect(again.manifest.extra.note).toBe('after 4');
-    expect(again.trainer.steps).toBe(4);
+    // Saving again replaces the checkpoint whole.
+    unwrap(await engine.save(dir));
+    expect(rightOf(await readTrainerManifest(dir, EngineExtra)).optimizerSteps).toBe(4);
+    const again = await engineOf(12, true);
+    expect(unwrap(await again.load(dir)).steps).toBe(4);
+    expect(await weightsOf(again)).toEqual(after);
     expect((await readdir(root)).filter((name) => name.startsWith('.'))).toEqual([]);
 
-    for (const item of [trainer, policy, restored.trainer, restored.policy, again.trainer, again.policy]) item.dispose();
+    for (const item of [engine, restored, again]) await item.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
   it('refuses a damaged file, a missing manifest, a bad extra and another model config, naming what is wrong', async () => {
     const tensors = tf.memory().numTensors;
-    const policy = createPolicy(config, 6);
-    const trainer = unwrap(createTrainer(policy, { ...options, klCoef: 0 }));
+    const engine = await engineOf(6, false);
+    await trainStep(engine);
+    const loader = await engineOf(7, false);
     const fresh = async (name: string): Promise<string> => {
       const dir = join(root, name);
-      await writeTrainerCheckpoint(dir, policy, trainer, { note: name }, Extra);
+      unwrap(await engine.save(dir));
       return dir;
     };
-    const read = (dir: string, expectedConfig?: PolicyConfig) =>
-      readTrainerCheckpoint(dir, { trainer: { ...options, klCoef: 0 }, extraCodec: Extra, ...(expectedConfig === undefined ? {} : { expectedConfig }) });
+    const read = async (dir: string) => refusal(await loader.load(dir));
 
     const flipped = await fresh('flipped');
     const optimizer = await readFile(join(flipped, 'optimizer.bin'));
     optimizer[17] = optimizer[17]! ^ 0xff;
     await writeFile(join(flipped, 'optimizer.bin'), optimizer);
-    expect(leftMessage(await read(flipped))).toMatch(/optimizer\.bin: sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
+    expect(await read(flipped)).toMatch(/optimizer\.bin: sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
 
     const weights = await fresh('weights');
     await writeFile(join(weights, TRAINER_POLICY_DIR, 'weights.bin'), new Uint8Array(8));
-    expect(leftMessage(await read(weights))).toMatch(/policy\/weights\.bin: sha256/);
+    expect(await read(weights)).toMatch(/policy\/weights\.bin: sha256/);
 
     const noManifest = await fresh('no-manifest');
     await rm(join(noManifest, 'manifest.json'));
-    expect(leftMessage(await read(noManifest))).toMatch(/manifest\.json: cannot be read/);
+    expect(await read(noManifest)).toMatch(/manifest\.json: cannot be read/);
 
     const badExtra = await fresh('bad-extra');
     const manifest = JSON.parse(await readFile(join(badExtra, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-    await writeFile(join(badExtra, 'manifest.json'), JSON.stringify({ ...manifest, extra: { note: 7 } }));
-    expect(leftMessage(await read(badExtra))).toMatch(/extra\.note: expected string, found 7/);
+    await writeFile(join(badExtra, 'manifest.json'), JSON.stringify({ ...manifest, extra: { engine: 7 } }));
+    expect(await read(badExtra)).toMatch(/extra\.engine: expected "tfjs", found 7/);
 
     const other = await fresh('other-config');
-    expect(leftMessage(await read(other, { ...config, dModel: 32 }))).toMatch(/config dModel: 16 vs 32/);
+    const wider = await engineOf(8, false, { ...config, dModel: 32 });
+    expect(refusal(await wider.load(other))).toMatch(/config dModel: 16 vs 32/);
 
-    trainer.dispose();
-    policy.dispose();
+    // Nothing refused was applied: the loader still scores like a fresh engine of its seed.
+    const twin = await engineOf(7, false);
+    const scored = unwrap(await loader.forward({ sequences, responseWidth: WIDTH }));
+    expect(Array.from(scored.logp.data)).toEqual(Array.from(unwrap(await twin.forward({ sequences, responseWidth: WIDTH })).logp.data));
+    expect(loader.steps()).toBe(0);
+
+    for (const item of [engine, loader, wider, twin]) await item.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });

@@ -30,18 +30,6 @@ export type { PromptInput, Generation, GenerateOptions } from './generate.js';
 export { defaultSamplingParams, samplingDistribution, sampleToken, type SamplingParams, type SampledToken } from './sampling.js';
 export { Policy, createPolicy, type LogProbs, type LogProbOptions, type PatchMasking } from './policy.js';
 export { OptimizerConfigCodec, defaultOptimizerConfig, learningRate, type OptimizerConfig } from './optimizer.js';
-export {
-  Trainer,
-  createTrainer,
-  microBatches,
-  type TrainerOptions,
-  type TrainerState,
-  type LossFn,
-  type LossInputs,
-  type StepOptions,
-  type StepResult,
-} from './trainer.js';
-export { supervisedLoss } from './losses.js';
 export { forwardFlopsPerSequence, trainingFlopsPerSequence, type SequenceShape } from './flops.js';
 export {
   writePolicyCheckpoint,
@@ -61,15 +49,10 @@ export {
   TRAINER_MANIFEST_FILE,
   TRAINER_POLICY_DIR,
   trainerManifestCodec,
-  fillTrainerCheckpoint,
   fillStateCheckpoint,
-  writeTrainerCheckpoint,
   readTrainerManifest,
-  readTrainerCheckpoint,
   readStateCheckpoint,
   type TrainerManifest,
-  type RestoredTrainer,
-  type ReadTrainerOptions,
   type RestoredState,
   type ReadStateOptions,
   type StoredOptimizerState,

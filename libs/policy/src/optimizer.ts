@@ -60,10 +60,6 @@ export const learningRate = (config: OptimizerConfig, step: number): number => {
 /** The factor applied to every gradient for a global norm `norm` (1 when within the bound). */
 export const clipScale = (norm: number, maxNorm: number): number => (maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1);
 
-/** ‖g‖₂ over all gradients, as a number. */
-export const globalNorm = (grads: readonly tf.Tensor[]): number =>
-  tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
-
 /** ‖g‖₂ over all gradients, read back asynchronously (backends that cannot read synchronously). */
 export const readGlobalNorm = async (grads: readonly tf.Tensor[]): Promise<number> => {
   const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));

@@ -1,6 +1,6 @@
 /**
- * The engine's training checkpoint: everything a `Trainer` (or the TensorFlow.js engine) needs to
- * continue exactly.
+ * The TensorFlow.js engine's training checkpoint (`TfjsEngine.save` / `load`): everything the
+ * engine needs to continue exactly, as plain arrays.
  *
  *   DIR/
  *     policy/          the policy (checkpoint.ts: policy.json with the model config, weights.bin)
@@ -13,22 +13,20 @@
  * There is no RNG state to store: the engine draws nothing on its own; every random choice
  * (sampling, PAPO's patch masks) takes its seed from the caller, per call.
  *
- * `writeTrainerCheckpoint` fills a temporary sibling directory and renames it into place, so a
- * crash at any moment leaves the previous checkpoint or the new one, never a half-written one
- * that loads; `fillTrainerCheckpoint` fills a directory the caller publishes itself (the trainer
- * app's numbered checkpoints). Reading decodes the manifest with io-ts, checks every hash, the
- * policy's parameters against its config, the optimizer file's size, and (when given) the
- * expected model config, and names each thing that does not match.
+ * `fillStateCheckpoint` fills a directory the caller publishes itself (the engine fills a
+ * temporary sibling with `writeDirAtomic` and renames it into place, so a crash at any moment
+ * leaves the previous checkpoint or the new one, never a half-written one that loads).
+ * `readStateCheckpoint` decodes the manifest with io-ts, checks every hash, the policy's
+ * parameters against its config, the optimizer file's size, and (when given) the expected model
+ * config, and names each thing that does not match.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { DecodeError, decodeWith, readBytes, readJson, writeDirAtomic, writeFileAtomic } from '@rlflow/core';
+import { DecodeError, decodeWith, readBytes, readJson, writeFileAtomic } from '@rlflow/core';
 import { paramBytes, paramMaps, POLICY_FILE, readPolicyWeights, sha256Hex, WEIGHTS_FILE, writePolicyWeights } from './checkpoint.js';
 import { configDifferences, type PolicyConfig } from './config.js';
-import { Policy } from './policy.js';
-import { createTrainer, type Trainer, type TrainerOptions } from './trainer.js';
 
 export const TRAINER_CHECKPOINT_FORMAT = 'rlflow-trainer-checkpoint/1';
 export const TRAINER_MANIFEST_FILE = 'manifest.json';
@@ -88,34 +86,12 @@ export const fillStateCheckpoint = async <X, O>(
   return manifest;
 };
 
-/** Writes the checkpoint files of `policy` and `trainer` into the existing, empty directory `dir` (the manifest last). */
-export const fillTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, trainer: Trainer, extra: X, extraCodec: t.Type<X, O>): Promise<TrainerManifest<O>> =>
-  fillStateCheckpoint(dir, policy.config, policy.weights(), trainer.exportState(), extra, extraCodec);
-
-/** Writes the checkpoint to `dir` atomically: filled under a temporary sibling name, then renamed over `dir`. */
-export const writeTrainerCheckpoint = async <X, O>(dir: string, policy: Policy, trainer: Trainer, extra: X, extraCodec: t.Type<X, O>): Promise<void> =>
-  void (await writeDirAtomic(dir, (temp) => fillTrainerCheckpoint(temp, policy, trainer, extra, extraCodec)));
-
 /** The decoded manifest of the checkpoint in `dir`. */
 export const readTrainerManifest = async <X, O>(dir: string, extraCodec: t.Type<X, O>): Promise<E.Either<DecodeError, TrainerManifest<X>>> => {
   const path = join(dir, TRAINER_MANIFEST_FILE);
   const json = await readJson(path);
   return E.isLeft(json) ? json : decodeWith(trainerManifestCodec(extraCodec), path)(json.right);
 };
-
-export interface RestoredTrainer<X> {
-  readonly policy: Policy;
-  readonly trainer: Trainer;
-  readonly manifest: TrainerManifest<X>;
-}
-
-export interface ReadTrainerOptions<X, O> {
-  /** The trainer's options (learning-rate schedule, micro-batch budget, KL coefficient). */
-  readonly trainer: TrainerOptions;
-  readonly extraCodec: t.Type<X, O>;
-  /** When given, the stored model config must equal it. */
-  readonly expectedConfig?: PolicyConfig;
-}
 
 export interface RestoredState<X> {
   readonly config: PolicyConfig;
@@ -161,18 +137,4 @@ export const readStateCheckpoint = async <X, O>(dir: string, options: ReadStateO
   const [moment1, moment2, reference] = maps.right;
   const state: StoredOptimizerState = { step: m.optimizerSteps, m: moment1!, v: moment2!, ...(reference === undefined ? {} : { reference }) };
   return E.right({ config, weights, state, manifest: m });
-};
-
-/** Restores the policy and its trainer from `dir`, checking hashes, shapes, sizes and config. */
-export const readTrainerCheckpoint = async <X, O>(dir: string, options: ReadTrainerOptions<X, O>): Promise<E.Either<DecodeError, RestoredTrainer<X>>> => {
-  const restored = await readStateCheckpoint(dir, options);
-  if (E.isLeft(restored)) return restored;
-  const { config, weights, state, manifest } = restored.right;
-  const policy = Policy.fromWeights(config, weights);
-  const trainer = createTrainer(policy, options.trainer, { ...state, options: options.trainer });
-  if (E.isLeft(trainer)) {
-    policy.dispose();
-    return E.left(new DecodeError(dir, [trainer.left.message]));
-  }
-  return E.right({ policy, trainer: trainer.right, manifest });
 };

@@ -56,7 +56,7 @@ import { initialWeights, parameterCount } from '../params.js';
 import { FrozenParams, patchFlags, Policy, teacherForcedRows, type PatchMasking } from '../policy.js';
 import { fillStateCheckpoint, readStateCheckpoint, TRAINER_MANIFEST_FILE, TRAINER_POLICY_DIR } from '../trainer-checkpoint.js';
 import { validateSampling } from '../sampling.js';
-import { microBatches } from '../trainer.js';
+import { microBatches } from './micro-batches.js';
 import { OptimizerState, readTensors } from './optimizer-state.js';
 
 export const TFJS_ENGINE = 'tfjs';
