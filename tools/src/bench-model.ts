@@ -26,7 +26,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { matrix, Rng, unwrap, writeFileAtomic, type Matrix, type StageError } from '@rlflow/core';
 import { policyLosses } from '@rlflow/clipping';
-import { FULL_VIEW, type AdamWParams, type Engine, type SequenceInput } from '@rlflow/engine';
+import { FULL_VIEW, learningRateAt, type AdamWParams, type Engine, type SequenceInput } from '@rlflow/engine';
 import {
   ACTIVE_DEVICE,
   createPolicy,
@@ -36,7 +36,6 @@ import {
   forwardFlopsPerSequence,
   geometry,
   initBackend,
-  learningRate,
   trainingFlopsPerSequence,
   type BackendChoice,
   type PolicyConfig,
@@ -97,7 +96,7 @@ const ok = <A>(result: E.Either<StageError, A>): A => {
 
 /** The default optimizer's AdamW parameters for the engine's next step. */
 const adamW = (engine: Engine): AdamWParams => ({
-  learningRate: learningRate(defaultOptimizerConfig, engine.steps()),
+  learningRate: learningRateAt(defaultOptimizerConfig, engine.steps()),
   beta1: defaultOptimizerConfig.beta1,
   beta2: defaultOptimizerConfig.beta2,
   eps: defaultOptimizerConfig.epsilon,

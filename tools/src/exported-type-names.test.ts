@@ -21,17 +21,6 @@ const entryPoints = (): string[] => [
   join(ROOT, 'apps', 'trainer', 'src', 'index.ts'),
 ];
 
-/**
- * Clashes in files that other work on issue 14 is rewriting: the engine contract's request types and
- * the policy's own, the evaluation endpoint's options, the rollout's dead second overlong shaping.
- * Each must be resolved by renaming one side or reusing the other's declaration; the test fails
- * on a clash not listed here, and on a listed one that no longer clashes (delete its line then).
- */
-const PENDING: ReadonlyMap<string, string> = new Map([
-  ['PromptInput', 'libs/engine contract vs libs/policy generate: the policy should take the contract’s type'],
-  ['SamplingParams', 'libs/engine contract vs libs/policy sampling'],
-  ['SequenceInput', 'libs/engine contract vs libs/policy layout'],
-]);
 
 const TYPE_FLAGS = ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Class | ts.SymbolFlags.Enum;
 
@@ -91,11 +80,8 @@ describe('exported type names', () => {
   });
 
   it('has one declaration behind each exported type name', () => {
-    const clashes = clashesOf(all);
-    const unexpected = [...clashes].filter(([name]) => !PENDING.has(name)).map(([name, where]) => `${name}: ${where.join(', ')}`);
-    expect(unexpected).toEqual([]);
-    const resolved = [...PENDING.keys()].filter((name) => !clashes.has(name));
-    expect(resolved, 'resolved clashes still listed in PENDING (delete their lines)').toEqual([]);
+    const clashes = [...clashesOf(all)].map(([name, where]) => `${name}: ${where.join(', ')}`);
+    expect(clashes).toEqual([]);
   });
 
   it('tells two declarations of one name from re-exports of one declaration', () => {

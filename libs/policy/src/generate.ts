@@ -17,17 +17,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matrix, Rng, type Matrix } from '@rlflow/core';
 import { geometry, type PolicyConfig } from './config.js';
-import { buildLayout, MASKED_SCORE, patchify, type SequenceInput } from './layout.js';
+import { buildLayout, MASKED_SCORE, patchify, type LayoutInput } from './layout.js';
 import { embedTokens, forwardHidden, headLogits, param, type LayerKv, type ParamTensors } from './model.js';
 import { linear, normLinear } from './ops.js';
+import type { PromptInput } from '@rlflow/engine';
 import { sampleToken, type SamplingParams } from './sampling.js';
 import { EOS_ID } from './tokenizer.js';
 
-export interface PromptInput {
-  /** Row-major [imageSize][imageSize][3] RGB values in [0, 1]. */
-  readonly image: Float32Array;
-  readonly promptTokens: readonly number[];
-}
+/** A prompt as the engine contract has it. */
+export type { PromptInput } from '@rlflow/engine';
 
 export interface Generation {
   /** Response tokens of each row (up to and including its end-of-sequence token when it emitted one). */
@@ -139,7 +137,7 @@ const decodeStep = (
 /** Next-token logits [B, V] from a full forward pass over image, prompt and the tokens generated so far. */
 const uncachedLogits = (params: ParamTensors, config: PolicyConfig, prompts: readonly PromptInput[], generated: readonly number[][]): tf.Tensor2D =>
   tf.tidy(() => {
-    const sequences: SequenceInput[] = prompts.map((p, b) => ({ ...p, responseTokens: generated[b]! }));
+    const sequences: LayoutInput[] = prompts.map((p, b) => ({ ...p, responseTokens: generated[b]! }));
     const layout = buildLayout(config, sequences);
     const patches = tf.tensor2d(patchify(config, prompts.map((p) => p.image)), [layout.imageTokens * layout.batch, geometry(config).patchDim]);
     const hidden = forwardHidden(params, config, { layout, patches });

@@ -25,11 +25,11 @@ export {
   type SpecialToken,
 } from './tokenizer.js';
 export { paramSpecs, parameterCount, type ParamSpec } from './params.js';
-export type { SequenceInput } from './layout.js';
+export type { LayoutInput } from './layout.js';
 export type { PromptInput, Generation, GenerateOptions } from './generate.js';
 export { defaultSamplingParams, samplingDistribution, sampleToken, type SamplingParams, type SampledToken } from './sampling.js';
 export { Policy, createPolicy, type LogProbs, type LogProbOptions, type PatchMasking } from './policy.js';
-export { OptimizerConfigCodec, defaultOptimizerConfig, learningRate, type OptimizerConfig } from './optimizer.js';
+export { OptimizerConfigCodec, defaultOptimizerConfig, type OptimizerConfig } from './optimizer.js';
 export { forwardFlopsPerSequence, trainingFlopsPerSequence, type SequenceShape } from './flops.js';
 export {
   writePolicyCheckpoint,

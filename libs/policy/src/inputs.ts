@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError } from '@rlflow/core';
 import { geometry, type PolicyConfig } from './config.js';
-import type { SequenceInput } from './layout.js';
+import type { LayoutInput } from './layout.js';
 
 const checkTokens = (stage: string, field: string, tokens: readonly number[], vocabSize: number, maxLength: number, minLength: number): StageError | undefined => {
   if (tokens.length < minLength) return new StageError(stage, field, null, 'empty', `has ${tokens.length} tokens, expected at least ${minLength}`);
@@ -35,7 +35,7 @@ const checkImage = (stage: string, field: string, image: Float32Array, values: n
 export const validateSequences = (
   stage: string,
   config: PolicyConfig,
-  sequences: readonly SequenceInput[],
+  sequences: readonly LayoutInput[],
   withResponses: boolean,
 ): E.Either<StageError, void> => {
   if (sequences.length === 0) return E.left(new StageError(stage, 'sequences', null, 'empty', 'is empty'));

@@ -12,12 +12,11 @@
  * a [S, B] quantity sits at index s·B + b.
  */
 import { geometry, IMAGE_CHANNELS, type PolicyConfig } from './config.js';
+import type { PromptInput } from '@rlflow/engine';
 import { PAD_ID } from './tokenizer.js';
 
-export interface SequenceInput {
-  /** Row-major [imageSize][imageSize][3] RGB values in [0, 1]. */
-  readonly image: Float32Array;
-  readonly promptTokens: readonly number[];
+/** A prompt, or a prompt with its response (the contract's `PromptInput` / `SequenceInput`), as the layout takes it. */
+export interface LayoutInput extends PromptInput {
   readonly responseTokens?: readonly number[];
 }
 
@@ -40,7 +39,7 @@ export interface Layout {
   readonly keyValid: Uint8Array;
 }
 
-export const buildLayout = (config: PolicyConfig, inputs: readonly SequenceInput[], responseWidth?: number): Layout => {
+export const buildLayout = (config: PolicyConfig, inputs: readonly LayoutInput[], responseWidth?: number): Layout => {
   const { imageTokens } = geometry(config);
   const batch = inputs.length;
   const promptLengths = inputs.map((x) => x.promptTokens.length);

@@ -5,13 +5,14 @@
  *   clip        g ← g · min(1, c / (‖g‖₂ + 1e-6)),  ‖g‖₂ over all parameters together (c = 0: no clip)
  *   moments     m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²
  *   update      θ ← θ − η_t · ( m/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε) + λ·θ )   (λ only for matrices)
- *   schedule    η_t = η·(t+1)/W for t < W;  then η (constant) or
+ *   schedule    (learningRateAt, @rlflow/engine) η_t = η·(t+1)/W for t < W;  then η (constant) or
  *               η·(r + (1−r)·½(1 + cos(π·p))),  p = (t−W)/max(1, T−W) clamped to [0, 1]
  *
  * t is the 0-based index of the step being taken (the bias corrections use t+1).
  */
 import * as t from 'io-ts';
-import { NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber } from '@rlflow/core';
+import { LEARNING_RATE_SCHEDULES } from '@rlflow/engine';
+import { literalUnion, NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber } from '@rlflow/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 const UnitInterval = t.refinement(t.number, (n) => n >= 0 && n < 1, 'NumberIn[0,1)');
@@ -24,7 +25,7 @@ export const OptimizerConfigCodec = t.type({
   epsilon: PositiveNumber,
   weightDecay: NonNegativeNumber,
   warmupSteps: NonNegativeInt,
-  schedule: t.union([t.literal('constant'), t.literal('cosine')]),
+  schedule: literalUnion(LEARNING_RATE_SCHEDULES),
   /** Steps of the whole run (the cosine schedule's horizon). */
   totalSteps: PositiveInt,
   /** Final learning rate of the cosine schedule as a fraction of `learningRate`. */
@@ -48,14 +49,6 @@ export const defaultOptimizerConfig: OptimizerConfig = {
   maxGradNorm: 1,
 };
 
-/** η_t for the 0-based step index `step`. */
-export const learningRate = (config: OptimizerConfig, step: number): number => {
-  if (step < config.warmupSteps) return (config.learningRate * (step + 1)) / config.warmupSteps;
-  if (config.schedule === 'constant') return config.learningRate;
-  const progress = Math.min(1, Math.max(0, (step - config.warmupSteps) / Math.max(1, config.totalSteps - config.warmupSteps)));
-  const r = config.minLearningRateRatio;
-  return config.learningRate * (r + (1 - r) * 0.5 * (1 + Math.cos(Math.PI * progress)));
-};
 
 /** The factor applied to every gradient for a global norm `norm` (1 when within the bound). */
 export const clipScale = (norm: number, maxNorm: number): number => (maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1);

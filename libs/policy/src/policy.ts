@@ -9,7 +9,7 @@ import { matrix, Rng, type Matrix, type StageError } from '@rlflow/core';
 import { geometry, type PolicyConfig } from './config.js';
 import { generateWith, type GenerateOptions, type Generation, type PromptInput } from './generate.js';
 import { blackenedPatches, validateSequences } from './inputs.js';
-import { buildLayout, patchify, responseMask, type SequenceInput } from './layout.js';
+import { buildLayout, patchify, responseMask, type LayoutInput } from './layout.js';
 import { teacherForced, type ParamTensors, type TeacherForced } from './model.js';
 import { initialWeights, paramSpecs } from './params.js';
 import { validateSampling, type SamplingParams } from './sampling.js';
@@ -49,7 +49,7 @@ export const patchFlags = (config: PolicyConfig, batch: number, masking: PatchMa
 export const teacherForcedRows = (
   params: ParamTensors,
   config: PolicyConfig,
-  sequences: readonly SequenceInput[],
+  sequences: readonly LayoutInput[],
   rows: readonly number[],
   responseWidth: number,
   flags: Uint8Array | undefined,
@@ -83,7 +83,7 @@ export const chunks = (count: number, size: number): number[][] => {
 export const logProbsWith = (
   params: ParamTensors,
   config: PolicyConfig,
-  sequences: readonly SequenceInput[],
+  sequences: readonly LayoutInput[],
   options: LogProbOptions = {},
 ): LogProbs => {
   const batch = sequences.length;
@@ -154,7 +154,7 @@ export class Policy {
   }
 
   /** Teacher-forced log-probs and entropies of the given responses. */
-  logProbs(sequences: readonly SequenceInput[], options?: LogProbOptions): E.Either<StageError, LogProbs> {
+  logProbs(sequences: readonly LayoutInput[], options?: LogProbOptions): E.Either<StageError, LogProbs> {
     this.assertLive();
     return E.map(() => logProbsWith(this.variables, this.config, sequences, options))(validateSequences('policy.logProbs', this.config, sequences, true));
   }

@@ -14,18 +14,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { inRange, StageError, validate } from '@rlflow/core';
+import type { SamplingParams } from '@rlflow/engine';
 
-export interface SamplingParams {
-  /** τ ≥ 0; 0 means greedy. */
-  readonly temperature: number;
-  /** In (0, 1]; 1 keeps every token. */
-  readonly topP: number;
-  /** Keep the k most likely tokens; 0 keeps every token. */
-  readonly topK: number;
-  readonly maxNewTokens: number;
-  /** Stop a row at its first end-of-sequence token (default true). */
-  readonly stopAtEos?: boolean;
-}
+/** The sampling parameters as the engine contract has them. */
+export type { SamplingParams } from '@rlflow/engine';
 
 export const defaultSamplingParams: SamplingParams = { temperature: 1, topP: 1, topK: 0, maxNewTokens: 32 };
 

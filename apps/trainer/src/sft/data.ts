@@ -6,7 +6,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, type StageError } from '@rlflow/core';
-import { EOS_ID, tokenizer, type SequenceInput } from '@rlflow/policy';
+import type { SequenceInput } from '@rlflow/engine';
+import { EOS_ID, tokenizer } from '@rlflow/policy';
 import { encodePrompt, problemSource, type Problem } from '@rlflow/rollout';
 import type { SftConfig } from './config.js';
 
