@@ -117,7 +117,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   if (E.isLeft(resolved)) throw resolved.left;
   const config = resolved.right;
   const { log } = options;
-  const sft = await ensureSftCheckpoint({ log, progress: process.stderr });
+  const sft = await ensureSftCheckpoint({ log, progress: process.stderr, device: config.backend });
   if (E.isLeft(sft)) throw sft.left;
   log(`warm start: ${sft.right.checkpointDir} (${sft.right.trained ? 'trained now' : 'cached'})`);
   const factory = await loadEngineFactory(config.engine);

@@ -82,7 +82,7 @@ export const restoreTrainingCheckpoint = async (entry: CheckpointEntry<TrainingM
 export const initialEngineInit = async (config: TrainConfig, log: (line: string) => void): Promise<EngineInit> => {
   if (config.init === 'scratch') return { kind: 'seed', seed: deriveSeed(config.seed, 'init') };
   if (config.init === 'sft') {
-    const sft = await ensureSftCheckpoint({ log, progress: process.stderr });
+    const sft = await ensureSftCheckpoint({ log, progress: process.stderr, device: config.backend });
     if (E.isLeft(sft)) throw sft.left;
     log(`starting from the SFT warm start ${sft.right.checkpointDir}`);
     return { kind: 'weights', dir: sft.right.checkpointDir };

@@ -32,6 +32,8 @@ export interface EnsureSftOptions {
   readonly log?: (line: string) => void;
   /** Where training progress goes (a bar on a terminal, plain lines otherwise); none when unset. */
   readonly progress?: ProgressStream;
+  /** Where the engine computes when it trains (a backend choice); default: the backend already active. */
+  readonly device?: string;
 }
 
 export interface SftCheckpoint {
@@ -74,7 +76,7 @@ class Unpublished extends Error {
 const train = async (config: SftConfig, hash: string, dir: string, options: EnsureSftOptions): Promise<E.Either<SftError, SftRecord>> => {
   const started = performance.now();
   const progress = options.progress === undefined ? undefined : createSftProgress({ totalSteps: config.steps, stream: options.progress });
-  const trained = await trainSft(config, (step) => progress?.update(step)).finally(() => progress?.stop());
+  const trained = await trainSft(config, (step) => progress?.update(step), options.device).finally(() => progress?.stop());
   if (E.isLeft(trained)) return trained;
   const { engine } = trained.right;
   try {

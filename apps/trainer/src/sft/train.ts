@@ -54,10 +54,10 @@ const adamW = (optimizer: OptimizerConfig, step: number): AdamWParams => ({
 });
 
 /**
- * Trains a fresh policy on the TensorFlow.js engine (on the backend the caller made active);
+ * Trains a fresh policy on the TensorFlow.js engine, on `device` (default: the backend the caller made active);
  * `onStep` sees every step (progress). Yields to the event loop between steps.
  */
-export const trainSft = async (config: SftConfig, onStep: (step: SftStep) => void = () => undefined): Promise<E.Either<StageError, SftTraining>> => {
+export const trainSft = async (config: SftConfig, onStep: (step: SftStep) => void = () => undefined, device: string = ACTIVE_DEVICE): Promise<E.Either<StageError, SftTraining>> => {
   const batches = sftBatches(config);
   if (E.isLeft(batches)) return batches;
   const created = await (await loadEngineFactory('tfjs'))({
@@ -65,7 +65,7 @@ export const trainSft = async (config: SftConfig, onStep: (step: SftStep) => voi
     model: config.policy,
     reference: false,
     tokenBudget: config.microBatchTokens,
-    device: ACTIVE_DEVICE,
+    device,
   });
   if (E.isLeft(created)) return created;
   const engine = created.right;
