@@ -8,7 +8,10 @@ import { StageError } from '@rlflow/core';
 import { buildObjective, objectiveNeeds, type EngineCapabilities, type ObjectiveConfig, type OptimizerSettings, type UpdateSettings } from '@rlflow/engine';
 import type { TrainConfig } from '../config/index.js';
 
-/** C of `seq-mean-token-sum-norm`: a number, the padded response width, or the generation budget. */
+/**
+ * C of `seq-mean-token-sum-norm`: a number, the padded response width, or the generation budget.
+ * The rollout pads every response to the generation budget, so the padded width is `maxNewTokens` too.
+ */
 const normConstantOf = (config: TrainConfig): number => {
   const c = config.algorithm.normConstant;
   return c === 'padded-length' || c === 'max-new-tokens' ? config.rollout.maxNewTokens : c;
