@@ -11,9 +11,8 @@
  * Every random choice of step t comes from seeds derived from (run seed, t, purpose), so a run
  * resumed at step t draws exactly what an uninterrupted one draws.
  */
-import * as E from 'fp-ts/lib/Either.js';
-import { concatMap, defer, lastValueFrom, map, of, type Observable } from 'rxjs';
-import { deriveSeed, isStageError, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
+import { concatMap, defer, map, of, type Observable } from 'rxjs';
+import { deriveSeed, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
 import type { CurriculumState } from '@rlflow/curriculum';
 import { noUpdateMetrics, optimizeBatch, planUpdates, type Engine, type UpdateOutcome } from '@rlflow/engine';
 import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type ScoredRollout } from '@rlflow/rollout';
@@ -169,13 +168,3 @@ export const stepPipeline = (ctx: StepContext, state: CurriculumState, t: number
       map(summarize(state, t, timing)),
     );
   });
-
-/** Runs step t to its outcome, or its first StageError. */
-export const runStep = async (ctx: StepContext, state: CurriculumState, t: number): Promise<E.Either<StageError, StepOutcome>> => {
-  try {
-    return E.right(await lastValueFrom(stepPipeline(ctx, state, t)));
-  } catch (error) {
-    if (isStageError(error)) return E.left(error);
-    throw error;
-  }
-};
