@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Every workspace package, by the name after `@rlflow/`. */
-const PACKAGES = ['core', 'advantage', 'clipping', 'curriculum', 'engine', 'policy', 'rollout', 'eval', 'trainer', 'tools'];
+const PACKAGES = ['core', 'advantage', 'clipping', 'curriculum', 'engine', 'policy', 'rollout', 'tinker', 'eval', 'trainer', 'tools'];
 
 /**
  * The engine implementation (classes, and what builds, runs or loads them) that only an engine
@@ -28,6 +28,9 @@ const ENGINE_IMPLEMENTATION = {
   ],
 };
 
+/** The remote engine itself; the rest of @rlflow/tinker (wire codecs, the client, datum conversions) is protocol. */
+const REMOTE_ENGINE = { name: '@rlflow/tinker', importNames: ['TinkerEngine', 'createTinkerEngine'] };
+
 /** What the rollout may take from @rlflow/policy: the built-in tokenizer and its token ids, nothing of the engine. */
 const TOKENIZER_NAMES = ['tokenizer', 'Tokenizer', 'ALPHABET', 'SPECIAL_TOKENS', 'VOCAB_SIZE', 'PAD_ID', 'EOS_ID', 'IMAGE_ID', 'THINK_ID', 'END_THINK_ID', 'ANSWER_ID', 'END_ANSWER_ID', 'SpecialToken'];
 
@@ -44,6 +47,7 @@ const LAYERS = [
   { dir: 'libs/engine', may: ['core', 'clipping'], tensorflow: false },
   { dir: 'libs/policy', may: ['core', 'engine', 'clipping'], tensorflow: true },
   { dir: 'libs/rollout', may: ['core', 'engine', 'advantage'], policy: TOKENIZER_NAMES, tensorflow: false },
+  { dir: 'libs/tinker', may: ['core', 'engine', 'rollout'], tensorflow: false },
   { dir: 'libs/eval', may: ['core'], tensorflow: false },
   // The trainer reaches the engine implementation only through its engine registry (below).
   { dir: 'apps/trainer', may: PACKAGES.filter((name) => name !== 'trainer'), tensorflow: true, engine: false },
@@ -75,7 +79,8 @@ const restrictedImports = (dir, { may, tensorflow, policy, engine = true }, why)
   if (policy !== undefined) paths.push({ name: '@rlflow/policy', allowImportNames: policy, message });
   if (!tensorflow) patterns.push({ group: ['@tensorflow/*'], message: `${dir} is pure and imports no TensorFlow.js: the layering in eslint.config.js.` });
   if (!engine) {
-    paths.push({ ...ENGINE_IMPLEMENTATION, message: `${dir} reaches the engine implementation only through its engine registry (apps/trainer/src/engines.ts): the layering in eslint.config.js.` });
+    const message = `${dir} reaches the engine implementation only through its engine registry (apps/trainer/src/engines.ts): the layering in eslint.config.js.`;
+    paths.push({ ...ENGINE_IMPLEMENTATION, message }, { ...REMOTE_ENGINE, message });
   }
   return ['error', { patterns, paths }];
 };

@@ -4,18 +4,51 @@
  * command that trains nothing never loads TensorFlow.js. Adding an engine: implement
  * `EngineFactory` (libs/engine contract.ts), pass the contract suite (libs/engine/testing), add
  * an entry here; the config and the CLI accept its name from this registry.
+ *
+ * `modelOption` gives the engine its `model` option from the run's config; an engine whose
+ * initial policy lives elsewhere (`localInit: false`: a remote server's base model) is started
+ * without the local warm start.
  */
-import type { EngineFactory } from '@rlflow/engine';
+import type { EngineFactory, EngineInit } from '@rlflow/engine';
+import type { RemoteConfig } from './config/types.js';
 
 export interface EngineEntry {
   readonly description: string;
   readonly load: () => Promise<EngineFactory>;
+  /** The engine's initial policy comes from the local init (warm start, scratch, a checkpoint). */
+  readonly localInit: boolean;
+  /** The engine's `model` option, from the config and the built-in model's config for a seed init. */
+  readonly modelOption: (remote: RemoteConfig, init: EngineInit, builtin: unknown) => Promise<unknown>;
 }
 
 export const ENGINES = {
   tfjs: {
     description: 'TensorFlow.js in process (the reference engine): wasm, cpu, or tfjs-node when installed',
     load: async () => (await import('@rlflow/policy')).createTfjsEngine,
+    localInit: true,
+    modelOption: async (_remote, init, builtin) => (init.kind === 'seed' ? builtin : undefined),
+  },
+  tinker: {
+    description: 'a remote server of the Tinker training API (rlflow serve, SkyRL tx, TuFT, the hosted service): --engine-url',
+    load: async () => (await import('@rlflow/tinker')).createTinkerEngine,
+    localInit: false,
+    modelOption: async (remote, _init, builtin) => {
+      const { geometry, EOS_ID } = await import('@rlflow/policy');
+      const config = builtin as Parameters<typeof geometry>[0];
+      return {
+        url: remote.url,
+        baseModel: remote.baseModel,
+        loraRank: remote.loraRank,
+        imageSize: config.imageSize,
+        imageTokens: geometry(config).imageTokens,
+        maxPromptTokens: config.maxPromptTokens,
+        maxResponseTokens: config.maxResponseTokens,
+        eosTokenId: EOS_ID,
+        pollTimeoutMs: remote.pollTimeoutMs,
+        retryBaseDelayMs: remote.retryBaseDelayMs,
+        deadlineMs: remote.deadlineMs,
+      };
+    },
   },
 } as const satisfies Readonly<Record<string, EngineEntry>>;
 

@@ -8,4 +8,5 @@ export * from './objective/objective.js';
 export * from './objective/entropy-bonus.js';
 export { OBJECTIVE_STAGE } from './objective/validation.js';
 export * from './schedule.js';
+export * from './seeds.js';
 export * from './update/index.js';

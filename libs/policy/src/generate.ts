@@ -11,8 +11,12 @@
  *
  * Without the cache (`useCache: false`) every step re-runs the full forward pass over the
  * sequence so far (the reference the cache is tested against, and the bench's baseline).
- * Randomness: one uniform per row per step from `Rng.fromSeed(seed)`, drawn in row order
- * whether or not the row has finished, so the same seed gives the same samples.
+ * Randomness: one uniform per row per step, drawn in row order whether or not the row has
+ * finished, so the same seed gives the same samples. By default every row draws from one stream
+ * `Rng.fromSeed(seed)`; with `samplesPerPrompt: G` the rows come in groups of G (one prompt each)
+ * and group p draws from its own stream `Rng.fromSeed(promptSeed(seed, p))` (libs/engine
+ * seeds.ts), so a prompt's samples do not depend on the other prompts of the batch — what lets
+ * a remote engine that samples prompt by prompt (one Tinker `asample` each) give the same rows.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matrix, Rng, type Matrix } from '@rlflow/core';
@@ -20,7 +24,7 @@ import { geometry, type PolicyConfig } from './config.js';
 import { buildLayout, MASKED_SCORE, patchify, type LayoutInput } from './layout.js';
 import { embedTokens, forwardHidden, headLogits, param, type LayerKv, type ParamTensors } from './model.js';
 import { linear, normLinear } from './ops.js';
-import type { PromptInput } from '@rlflow/engine';
+import { promptSeed, type PromptInput } from '@rlflow/engine';
 import { sampleToken, type SamplingParams } from './sampling.js';
 import { EOS_ID } from './tokenizer.js';
 
@@ -48,6 +52,8 @@ export interface GenerateOptions {
   readonly useCache?: boolean;
   /** Receives the logits [B·V] of every step (tests compare cached and uncached decoding with it). */
   readonly onStepLogits?: (step: number, logits: Float32Array) => void;
+  /** Rows come in groups of this many per prompt, each group with its own random stream (see the header). */
+  readonly samplesPerPrompt?: number;
 }
 
 interface DecodeState {
@@ -165,7 +171,8 @@ function* decode(
   const stopAtEos = sampling.stopAtEos ?? true;
   const useCache = options.useCache ?? true;
   const { imageTokens } = geometry(config);
-  const rng = Rng.fromSeed(seed);
+  const group = options.samplesPerPrompt ?? batch;
+  const rngs = Array.from({ length: Math.ceil(batch / Math.max(1, group)) }, (_, p) => Rng.fromSeed(options.samplesPerPrompt === undefined ? seed : promptSeed(seed, p)));
   const logprobs = new Float64Array(batch * width);
   const samplerLogprobs = new Float64Array(batch * width);
   const mask = new Float64Array(batch * width);
@@ -190,7 +197,7 @@ function* decode(
       options.onStepLogits?.(t, logits);
       steps = t + 1;
       for (let b = 0; b < batch; b++) {
-        const u = rng.next();
+        const u = rngs[Math.floor(b / group)]!.next();
         const sampled = sampleToken(logits.subarray(b * vocab, (b + 1) * vocab), sampling, u);
         generated[b]!.push(sampled.token);
         if (done[b]) continue;

@@ -18,6 +18,7 @@ const MODULES = {
   demo: async () => (await import('./demo.js')).registerDemo,
   'eval-local': async () => (await import('./eval-local.js')).registerEvalLocal,
   bench: async () => (await import('./bench.js')).registerBench,
+  serve: async () => (await import('./serve.js')).registerServe,
 } as const satisfies Record<string, () => Promise<RegisterCommand>>;
 
 export type CommandModule = keyof typeof MODULES;
@@ -51,6 +52,11 @@ export const COMMANDS = [
     name: 'eval-local',
     module: 'eval-local',
     description: 'evaluate an rlflow checkpoint on the held-out suite (greedy or avg@k) or greedily on a JSONL/Parquet dataset',
+  },
+  {
+    name: 'serve',
+    module: 'serve',
+    description: 'serve the built-in model over the Tinker training API (JSON), for --engine tinker and Tinker SDK clients',
   },
   { name: 'bench', module: 'bench', description: 'benchmark the engine on the default model (or, with "stages", the algorithm stages)' },
 ] as const satisfies readonly CommandEntry[];

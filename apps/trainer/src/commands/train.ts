@@ -23,6 +23,9 @@ interface TrainFlags {
   readonly engine?: string;
   readonly backend?: string;
   readonly out?: string;
+  readonly engineUrl?: string;
+  readonly baseModel?: string;
+  readonly loraRank?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -41,6 +44,9 @@ const configOf = async (flags: TrainFlags): Promise<TrainConfig> => {
     ...(flags.seed === undefined ? [] : [`seed=${flags.seed}`]),
     ...(flags.engine === undefined ? [] : [`engine=${flags.engine}`]),
     ...(flags.backend === undefined ? [] : [`backend=${flags.backend}`]),
+    ...(flags.engineUrl === undefined ? [] : [`remote.url=${flags.engineUrl}`]),
+    ...(flags.baseModel === undefined ? [] : [`remote.baseModel=${flags.baseModel}`]),
+    ...(flags.loraRank === undefined ? [] : [`remote.loraRank=${flags.loraRank}`]),
   ];
   const resolved = resolveConfig({ ...(flags.preset === undefined ? {} : { preset: flags.preset }), ...(file === undefined ? {} : { file }), sets });
   if (E.isLeft(resolved)) throw new UsageError(`invalid configuration:\n  ${resolved.left.problems.join('\n  ')}`);
@@ -62,6 +68,9 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     .option('--seed <s>', 'run seed (same as --set seed=S)')
     .option('--engine <name>', `the engine that computes the run: ${ENGINE_NAMES.join(', ')} (same as --set engine=NAME; default tfjs)`)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')} (same as --set backend=NAME)`)
+    .option('--engine-url <url>', 'the Tinker-API server of --engine tinker (same as --set remote.url=URL; key from TINKER_API_KEY)')
+    .option('--base-model <name>', 'the base model of --engine tinker (default: the first the server lists)')
+    .option('--lora-rank <r>', 'LoRA rank of --engine tinker (default 32)')
     .option('-o, --out <dir>', 'run directory (default runs/<preset>-<seed>)')
     .action(async (flags: TrainFlags) => {
       const config = await configOf(flags);

@@ -142,6 +142,15 @@ const evaluation = closed({
   levels,
 });
 
+const remote = closed({
+  url: nullable(nonEmptyString),
+  baseModel: nullable(nonEmptyString),
+  loraRank: integerAtLeast(0),
+  pollTimeoutMs: integerAtLeast(1),
+  retryBaseDelayMs: integerAtLeast(1),
+  deadlineMs: integerAtLeast(1),
+});
+
 const guard = closed({
   maxNonFiniteInARow: integerAtLeast(1),
 });
@@ -153,6 +162,7 @@ export const TrainConfigCodec: t.Type<TrainConfig, TrainConfig, unknown> = close
   engine: literalUnion(ENGINE_NAMES),
   backend: literalUnion(BACKEND_CHOICES),
   init: nonEmptyString,
+  remote,
   algorithm,
   rollout,
   clip,
@@ -182,6 +192,7 @@ export const consistencyProblems = (config: TrainConfig): string[] => {
   if (rew.overlong.enabled && rew.overlong.maxLen > roll.maxNewTokens) {
     problems.push(`reward.overlong.maxLen: expected an integer ≤ rollout.maxNewTokens (${roll.maxNewTokens}), found ${rew.overlong.maxLen}`);
   }
+  if (config.engine === 'tinker' && config.remote.url === null) problems.push('remote.url: expected the URL of a Tinker-API server with engine tinker (--engine-url), found null');
   if (config.optimizer.warmupSteps > config.steps) {
     problems.push(`optimizer.warmupSteps: expected an integer ≤ steps (${config.steps}), found ${config.optimizer.warmupSteps}`);
   }

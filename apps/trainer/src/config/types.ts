@@ -24,6 +24,18 @@ export type NormConstant = number | (typeof NORM_CONSTANT_REFERENCES)[number];
 export const CLIP_MODES = ['fixed', 'aaac'] as const;
 export type ClipMode = (typeof CLIP_MODES)[number];
 
+export interface RemoteConfig {
+  /** The Tinker-API server's base URL (http://host:port); required with engine tinker. */
+  readonly url: string | null;
+  /** The base model to train; null takes the first the server lists. */
+  readonly baseModel: string | null;
+  readonly loraRank: number;
+  /** Long-poll request timeout, retry backoff and per-call deadline (ms). */
+  readonly pollTimeoutMs: number;
+  readonly retryBaseDelayMs: number;
+  readonly deadlineMs: number;
+}
+
 /** The learning-rate schedules of @rlflow/engine (schedule.ts). */
 export const LR_SCHEDULES = LEARNING_RATE_SCHEDULES;
 export type LrScheduleKind = LearningRateScheduleName;
@@ -204,6 +216,8 @@ export interface TrainConfig {
   readonly backend: BackendChoice;
   /** "sft": the default warm start; "scratch": random initialisation; otherwise a checkpoint directory. */
   readonly init: string;
+  /** The remote engine (`engine: tinker`): the server, its base model and the LoRA rank (docs/remote.md). */
+  readonly remote: RemoteConfig;
   readonly algorithm: TrainAlgorithmSection;
   readonly rollout: TrainRolloutSection;
   readonly clip: TrainClipSection;

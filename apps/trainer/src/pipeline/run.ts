@@ -10,11 +10,11 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import * as E from 'fp-ts/lib/Either.js';
-import { unwrap } from '@rlflow/core';
+import { deriveSeed, unwrap } from '@rlflow/core';
 import { initialCurriculumState, type CurriculumState } from '@rlflow/curriculum';
-import type { Engine } from '@rlflow/engine';
+import type { Engine, EngineInit } from '@rlflow/engine';
 import { writeResolvedConfig, type TrainConfig } from '../config/index.js';
-import { loadEngineFactory } from '../engines.js';
+import { ENGINES, loadEngineFactory } from '../engines.js';
 import { evalCellKeys, formatSummaryTable, openMetricsWriter, readMetricsJsonl, summarizeMetrics, truncateMetrics, type MetricRow } from '../metrics/index.js';
 import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog, pruneCheckpoints, runPaths, type ProgressStream } from '../run/index.js';
 import { SFT_POLICY_CONFIG } from '../sft/index.js';
@@ -73,10 +73,12 @@ const isEmptyDir = async (dir: string): Promise<boolean> => (await readdir(dir).
 
 const createEngine = async (config: TrainConfig, log: (line: string) => void): Promise<Engine> => {
   const factory = await loadEngineFactory(config.engine);
-  const init = await initialEngineInit(config, log);
+  const entry = ENGINES[config.engine];
+  const init: EngineInit = entry.localInit ? await initialEngineInit(config, log) : { kind: 'seed', seed: deriveSeed(config.seed, 'init') };
+  if (!entry.localInit) log(`the initial policy is the base model of ${config.remote.url ?? 'the server'} (init ${config.init} is the server's: rlflow serve --init)`);
   const created = await factory({
     init,
-    model: init.kind === 'seed' ? SFT_POLICY_CONFIG : undefined,
+    model: await entry.modelOption(config.remote, init, SFT_POLICY_CONFIG),
     reference: config.kl.coef > 0,
     tokenBudget: config.optimizer.microBatchTokens,
     device: config.backend,

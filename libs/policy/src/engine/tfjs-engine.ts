@@ -210,7 +210,7 @@ export class TfjsEngine implements Engine {
       const sampling = validateSampling(request.sampling, this.config.maxResponseTokens);
       if (E.isLeft(sampling)) return E.left(new StageError(stage, sampling.left.field, sampling.left.index, sampling.left.kind, sampling.left.detail));
       const rows = request.prompts.flatMap((p) => Array.from({ length: G }, () => p));
-      const { tokens, lengths, finished, logprobs, samplerLogprobs, mask } = await generateWithAsync(this.policy.variables, this.config, rows, request.sampling, request.seed);
+      const { tokens, lengths, finished, logprobs, samplerLogprobs, mask } = await generateWithAsync(this.policy.variables, this.config, rows, request.sampling, request.seed, { samplesPerPrompt: G });
       return E.right({ tokens, lengths, finished, logprobs, samplerLogprobs, mask });
     });
   }
