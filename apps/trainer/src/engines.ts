@@ -45,6 +45,7 @@ export const ENGINES = {
         maxResponseTokens: config.maxResponseTokens,
         eosTokenId: EOS_ID,
         pollTimeoutMs: remote.pollTimeoutMs,
+        requestTimeoutMs: remote.requestTimeoutMs,
         retryBaseDelayMs: remote.retryBaseDelayMs,
         deadlineMs: remote.deadlineMs,
       };

@@ -147,6 +147,7 @@ const remote = closed({
   baseModel: nullable(nonEmptyString),
   loraRank: integerAtLeast(0),
   pollTimeoutMs: integerAtLeast(1),
+  requestTimeoutMs: integerAtLeast(1),
   retryBaseDelayMs: integerAtLeast(1),
   deadlineMs: integerAtLeast(1),
 });

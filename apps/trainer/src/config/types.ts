@@ -32,6 +32,7 @@ export interface RemoteConfig {
   readonly loraRank: number;
   /** Long-poll request timeout, retry backoff and per-call deadline (ms). */
   readonly pollTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   readonly retryBaseDelayMs: number;
   readonly deadlineMs: number;
 }

@@ -12,6 +12,7 @@ import { matrix, Rng, unwrap, type Matrix } from '@rlflow/core';
 import { policyLosses } from '@rlflow/clipping';
 import { ppoTensor } from '../tensor/index.js';
 import type { AdamWParams, EngineOptions, SequenceInput, WeightedTerm } from '@rlflow/engine';
+import { promptSeed } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { initBackend } from '../backend.js';
 import { tinyPolicyConfig } from '../config.js';
@@ -80,7 +81,7 @@ describe('tfjs engine: sampling', () => {
     const samples = unwrap(await engine.sample({ prompts, samplesPerPrompt: 2, sampling, seed: 9 }));
     const policy = Policy.create(config, 5);
     const rows = prompts.flatMap((p) => [p, p]);
-    const expected = unwrap(policy.generate(rows, sampling, 9));
+    const expected = unwrap(policy.generate(rows, sampling, 9, { samplesPerPrompt: 2 }));
     policy.dispose();
     expect(samples.tokens).toEqual(expected.tokens);
     expect(Array.from(samples.logprobs.data)).toEqual(Array.from(expected.logprobs.data));
@@ -89,6 +90,18 @@ describe('tfjs engine: sampling', () => {
     expect(E.isLeft(bad) && [bad.left.stage, bad.left.field]).toEqual(['engine.tfjs.sample', 'sampling.topP']);
     const badPrompt = await engine.sample({ prompts: [{ ...prompts[0]!, promptTokens: [] }], samplesPerPrompt: 1, sampling, seed: 9 });
     expect(E.isLeft(badPrompt) && badPrompt.left.field).toBe('prompts[0].promptTokens');
+    await engine.dispose();
+  });
+
+  it("draws prompt p's samples from promptSeed(seed, p): a prompt sampled alone gives the rows it has in the batch", async () => {
+    const engine = unwrap(await createTfjsEngine(engineOptions(0)));
+    const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: WIDTH };
+    const all = unwrap(await engine.sample({ prompts, samplesPerPrompt: 2, sampling, seed: 9 }));
+    for (let p = 0; p < prompts.length; p++) {
+      const alone = unwrap(await engine.sample({ prompts: [prompts[p]!], samplesPerPrompt: 2, sampling, seed: promptSeed(9, p) }));
+      expect(alone.tokens).toEqual(all.tokens.slice(2 * p, 2 * p + 2));
+      expect(Array.from(alone.samplerLogprobs.data)).toEqual(Array.from(all.samplerLogprobs.data.subarray(2 * p * WIDTH, (2 * p + 2) * WIDTH)));
+    }
     await engine.dispose();
   });
 });
