@@ -15,8 +15,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { formatValidationErrors } from '@rlflow/core';
-import { FutureRetrieveRequest, RequestFailedResponse, TryAgainResponse, UntypedAPIFuture } from './wire.js';
+import { FutureRetrieveRequest, RequestFailedResponse, TryAgainResponse, UntypedAPIFuture, wireErrors } from './wire.js';
 
 export interface RetryOptions {
   /** First backoff; doubled up to `maxDelayMs`. */
@@ -105,7 +104,7 @@ class Slots {
 
 const decodeAs = <A>(codec: t.Decoder<unknown, A>, route: string, body: unknown): E.Either<TinkerError, A> => {
   const decoded = codec.decode(body);
-  return E.isRight(decoded) ? E.right(decoded.right) : E.left(new TinkerError('decode', route, `the reply does not decode: ${formatValidationErrors(decoded.left).join('; ')}`));
+  return E.isRight(decoded) ? E.right(decoded.right) : E.left(new TinkerError('decode', route, `the reply does not decode: ${wireErrors(decoded.left).join('; ')}`));
 };
 
 export class TinkerClient {

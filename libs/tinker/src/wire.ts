@@ -285,3 +285,28 @@ export const int64Tensor = (values: ArrayLike<number>, shape: readonly number[] 
 
 /** The element count a tensor's shape implies (its data length when no shape is given). */
 export const tensorSize = (tensor: TensorData): number => (tensor.shape === undefined || tensor.shape === null ? tensor.data.length : tensor.shape.reduce((a, b) => a * b, 1));
+
+const describeValue = (u: unknown): string => {
+  if (u === undefined) return 'nothing';
+  const json = JSON.stringify(u);
+  return json === undefined ? String(u) : json.length > 80 ? `${json.slice(0, 77)}...` : json;
+};
+
+/**
+ * One line per failing field, `path.to.field: expected T, found V`, the path as the JSON has it
+ * (the member indices io-ts adds under intersections and unions left out).
+ */
+export const wireErrors = (errors: t.Errors): string[] => {
+  const lines = errors.map((error) => {
+    const keys: string[] = [];
+    for (let i = 1; i < error.context.length; i++) {
+      const parent = error.context[i - 1]!.type;
+      if (parent instanceof t.IntersectionType || parent instanceof t.UnionType) continue;
+      const key = error.context[i]!.key;
+      if (key !== '') keys.push(key);
+    }
+    const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value';
+    return `${keys.length === 0 ? '(root)' : keys.join('.')}: expected ${expected}, found ${describeValue(error.value)}`;
+  });
+  return [...new Set(lines)];
+};

@@ -23,7 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { formatValidationErrors, matrix, StageError } from '@rlflow/core';
+import { matrix, StageError } from '@rlflow/core';
 import { FULL_VIEW, type Engine, type EngineFactory, type EngineInit, type SequenceInput } from '@rlflow/engine';
 import {
   ADAM_DEFAULTS,
@@ -58,6 +58,7 @@ import {
   type RequestFailedResponse,
   type TryAgainResponse,
   type UntypedAPIFuture,
+  wireErrors,
 } from '@rlflow/tinker';
 
 export interface ServeOptions {
@@ -85,6 +86,8 @@ export interface ServeStats {
   readonly duplicates: number;
   /** (model or sampling session, seq_id) pairs applied more than once: always 0. */
   readonly reapplied: number;
+  /** The last requests applied, oldest first, as `route#seq_id`. */
+  readonly order: readonly string[];
 }
 
 type Outcome = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly error: string; readonly category: 'user' | 'server' };
@@ -129,7 +132,7 @@ const failed = (error: StageError | Error | string, category: 'user' | 'server' 
 
 const decode = <A>(codec: t.Decoder<unknown, A>, body: unknown): A => {
   const decoded = codec.decode(body);
-  if (E.isLeft(decoded)) throw new HttpError(400, formatValidationErrors(decoded.left).join('; '));
+  if (E.isLeft(decoded)) throw new HttpError(400, wireErrors(decoded.left).join('; '));
   return decoded.right;
 };
 
@@ -150,7 +153,7 @@ export class TinkerServer {
   /** `${owner}:${seq}` → request id: the de-duplication of retried requests. */
   private readonly dedup = new Map<string, string>();
   private readonly appliedKeys = new Set<string>();
-  private readonly stats = { applied: {} as Record<string, number>, duplicates: 0, reapplied: 0 };
+  private readonly stats = { applied: {} as Record<string, number>, duplicates: 0, reapplied: 0, order: [] as string[] };
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
   private readonly longPollMs: number;
@@ -194,7 +197,7 @@ export class TinkerServer {
   }
 
   snapshot(): ServeStats {
-    return { applied: { ...this.stats.applied }, duplicates: this.stats.duplicates, reapplied: this.stats.reapplied };
+    return { applied: { ...this.stats.applied }, duplicates: this.stats.duplicates, reapplied: this.stats.reapplied, order: [...this.stats.order] };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -403,6 +406,8 @@ export class TinkerServer {
     this.stats.applied[route] = (this.stats.applied[route] ?? 0) + 1;
     if (this.appliedKeys.has(key)) this.stats.reapplied++;
     this.appliedKeys.add(key);
+    this.stats.order.push(`${route}#${key.slice(key.lastIndexOf(':') + 1)}`);
+    if (this.stats.order.length > 1000) this.stats.order.shift();
   }
 
   // ---- models -----------------------------------------------------------------------------------
@@ -545,7 +550,7 @@ export class TinkerServer {
     const p = { ...ADAM_DEFAULTS, ...adam };
     const result = await model.engine.optimStep({ learningRate: p.learning_rate, beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weight_decay, maxGradNorm: p.grad_clip_norm });
     if (E.isLeft(result)) return failed(result.left);
-    return ok({ type: 'optim_step', metrics: { 'grad_norm:mean': result.right.gradNorm, 'clip_scale:mean': result.right.clipScale, 'steps:max': result.right.steps } });
+    return ok({ metrics: { 'grad_norm:mean': result.right.gradNorm, 'clip_scale:mean': result.right.clipScale, 'steps:max': result.right.steps } });
   }
 
   private weightsDir(name: string): E.Either<string, string> {

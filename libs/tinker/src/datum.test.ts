@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import * as E from 'fp-ts/lib/Either.js';
+import * as fc from 'fast-check';
+import { datumSequence, FLOAT32_RGBA, modelInputPrompt, promptModelInput, responseOffset, sequenceDatum, type ImageGeometry } from './datum.js';
+
+const SIZE = 8;
+const sequence = fc.record({
+  image: fc.float32Array({ minLength: SIZE * SIZE * 3, maxLength: SIZE * SIZE * 3, min: 0, max: 1, noNaN: true }),
+  promptTokens: fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 6 }),
+  responseTokens: fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 6 }),
+});
+
+describe('sequences as Tinker data', () => {
+  it('round-trips a sequence and its weights; float32-rgba keeps every pixel, png8 rounds to 8 bits', () => {
+    fc.assert(
+      fc.property(sequence, fc.boolean(), (s, exact) => {
+        const geometry: ImageGeometry = { imageSize: SIZE, imageTokens: 4, imageEncoding: exact ? FLOAT32_RGBA : 'png8' };
+        const weights = s.responseTokens.map((_, j) => (j % 3) - 1.5);
+        const datum = sequenceDatum(geometry, s, weights);
+        const length = geometry.imageTokens + s.promptTokens.length + s.responseTokens.length - 1;
+        expect(datum.loss_fn_inputs['target_tokens']!.data).toHaveLength(length);
+        const back = datumSequence('test', 'data[0]', geometry, datum);
+        expect(E.isRight(back)).toBe(true);
+        const { sequence: out, weights: w } = (back as E.Right<{ sequence: typeof s; weights: number[] }>).right;
+        expect([out.promptTokens, out.responseTokens]).toEqual([s.promptTokens, s.responseTokens]);
+        expect(w).toEqual(weights.map((x) => Math.fround(x)));
+        const expected = exact ? Array.from(s.image) : Array.from(s.image, (x) => Math.fround(Math.round(x * 255) / 255));
+        expect(Array.from(out.image)).toEqual(expected);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('reads the response start from the weights when the text comes in one chunk (the SDK way)', () => {
+    const geometry: ImageGeometry = { imageSize: SIZE, imageTokens: 4 };
+    const s = { image: new Float32Array(SIZE * SIZE * 3), promptTokens: [1, 2, 3], responseTokens: [4, 5] };
+    const datum = sequenceDatum(geometry, s, [1, 1]);
+    const [image, prompt, response] = datum.model_input.chunks as [unknown, { tokens: number[] }, { tokens: number[] }];
+    const merged = { ...datum, model_input: { chunks: [image, { type: 'encoded_text', tokens: [...prompt.tokens, ...response.tokens] }] } } as typeof datum;
+    const back = datumSequence('test', 'data[0]', geometry, merged);
+    expect(E.isRight(back) && [back.right.sequence.promptTokens, back.right.sequence.responseTokens]).toEqual([[1, 2, 3], [4, 5]]);
+    expect(responseOffset(geometry, 3)).toBe(6);
+  });
+
+  it('refuses a wrong image size, an image that is not first, and targets that are not the inputs shifted', () => {
+    const geometry: ImageGeometry = { imageSize: SIZE, imageTokens: 4 };
+    const prompt = { image: new Float32Array(SIZE * SIZE * 3), promptTokens: [1, 2] };
+    const other = modelInputPrompt('test', 'prompt', { imageSize: 16, imageTokens: 4 }, promptModelInput(geometry, prompt));
+    expect(E.isLeft(other) && other.left.field).toBe('prompt.chunks[0].data');
+    const textFirst = modelInputPrompt('test', 'prompt', geometry, { chunks: [{ type: 'encoded_text', tokens: [1] }] });
+    expect(E.isLeft(textFirst) && textFirst.left.field).toBe('prompt.chunks[0]');
+    const datum = sequenceDatum(geometry, { ...prompt, responseTokens: [3, 4, 5] }, [1, 1, 1]);
+    datum.loss_fn_inputs['target_tokens']!.data[geometry.imageTokens + 2] = 9;
+    const bad = datumSequence('test', 'data[0]', geometry, datum);
+    expect(E.isLeft(bad) && bad.left.field).toBe('data[0].loss_fn_inputs.target_tokens');
+  });
+});
