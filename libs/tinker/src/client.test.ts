@@ -67,7 +67,7 @@ describe('TinkerClient', () => {
   });
 
   it('sends the API key in X-API-Key only', async () => {
-    let headers: HeadersInit | undefined;
+    let headers: RequestInit["headers"];
     const fetchImpl = (async (_input: string | URL | Request, init?: RequestInit) => {
       headers = init?.headers;
       return new Response('{"status":"ok"}', { status: 200 });
