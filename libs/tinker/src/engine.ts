@@ -87,6 +87,8 @@ const SavedState = t.type({
   loraRank: NonNegativeInt,
   steps: NonNegativeInt,
   path: t.string,
+  /** Whether the engine that saved it kept a reference (the reference is the base model, not saved). */
+  reference: t.boolean,
 });
 type SavedState = t.TypeOf<typeof SavedState>;
 
@@ -335,8 +337,24 @@ export class TinkerEngine implements Engine {
       const result = this.readLogprobs('forwardBackward', sequences, width, reply.right);
       if (E.isLeft(result)) return result;
       let surrogate = 0;
-      for (let i = 0; i < result.right.logp.data.length; i++) surrogate += Math.fround(w.data[i]!) * result.right.logp.data[i]!;
+      let scale = 0;
+      for (let i = 0; i < result.right.logp.data.length; i++) {
+        const term = Math.fround(w.data[i]!) * result.right.logp.data[i]!;
+        surrogate += term;
+        scale += Math.abs(term);
+      }
       const reported = reply.right.metrics['loss:sum'];
+      // cross_entropy's loss is −Σ weights·logp = Σ w·logp; a server that reports another value
+      // normalises (SkyRL's JAX backend divides each sequence by its weight sum), which breaks
+      // the gradient-by-log-prob identity: refuse before any optimizer step applies it.
+      if (reported !== undefined && Math.abs(reported - surrogate) > 1e-4 * scale + 1e-6) {
+        return fail(
+          'loss:sum',
+          'invalid',
+          `the server reports a cross_entropy loss of ${reported}, but −Σ weights·logp of the log-probs it returned is ${surrogate}: it normalises the loss (per sequence?), so weights = −∂loss/∂logp would not give ∇θ loss (docs/remote.md, "Semantic differences")`,
+          'forwardBackward',
+        );
+      }
       const tokens = reply.right.metrics['rlflow_tokens:sum'];
       return E.right({
         surrogate: reported ?? surrogate,
@@ -356,8 +374,8 @@ export class TinkerEngine implements Engine {
         weight_decay: params.weightDecay,
         grad_clip_norm: params.maxGradNorm,
       };
-      for (const [key, value] of Object.entries(adam)) {
-        if (!Number.isFinite(value)) return fail(key, 'not-finite', `is ${value}, expected a finite number`, 'optimStep');
+      for (const [key, value] of Object.entries(params)) {
+        if (typeof value !== 'number' || !Number.isFinite(value)) return fail(key, 'not-finite', `is ${String(value)}, expected a finite number`, 'optimStep');
       }
       const reply = await this.client.submit('optim_step', { adam_params: adam, model_id: this.policyId, seq_id: this.seq(this.policyId) } satisfies W.OptimStepRequest, W.OptimStepResponse);
       this.pendingGradient = false;
@@ -422,7 +440,16 @@ export class TinkerEngine implements Engine {
   }
 
   private async writeState(dir: string, saved: { readonly kind: SavedState['kind']; readonly path: string }): Promise<SaveReceipt> {
-    const state: SavedState = { format: 'rlflow-tinker-state/1', engine: TINKER_ENGINE, kind: saved.kind, baseModel: this.baseModel, loraRank: this.model.loraRank, steps: this.stepCount, path: saved.path };
+    const state: SavedState = {
+      format: 'rlflow-tinker-state/1',
+      engine: TINKER_ENGINE,
+      kind: saved.kind,
+      baseModel: this.baseModel,
+      loraRank: this.model.loraRank,
+      steps: this.stepCount,
+      path: saved.path,
+      reference: this.referenceId !== undefined,
+    };
     const text = `${JSON.stringify(state, null, 2)}\n`;
     await writeDirAtomic(dir, async (temp) => {
       const { writeFile } = await import('node:fs/promises');
@@ -449,6 +476,9 @@ export class TinkerEngine implements Engine {
     if (E.isLeft(state)) return E.left(new StageError(`${STAGE}.${method}`, file, null, 'invalid', state.left.message));
     if (state.right.baseModel !== this.baseModel) return fail(`${file}: baseModel`, 'invalid', `is ${state.right.baseModel}, this engine trains ${this.baseModel}`, method);
     if (optimizer && state.right.kind !== 'state') return fail(`${file}: kind`, 'invalid', 'is "policy" (weights alone); load needs a state saved by save()', method);
+    if (optimizer && state.right.reference !== (this.referenceId !== undefined)) {
+      return fail(`${file}: reference`, 'invalid', state.right.reference ? 'is true, and this engine keeps no reference' : 'is false, and this engine keeps a reference', method);
+    }
     const targets = [this.policyId, ...(!optimizer && this.referenceId !== undefined ? [this.referenceId] : [])];
     for (const modelId of targets) {
       const reply = await this.client.submit(

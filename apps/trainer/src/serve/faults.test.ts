@@ -66,6 +66,26 @@ describe('faults between the engine and rlflow serve', () => {
     }
   });
 
+  it('a server that normalises the cross_entropy loss per sequence is detected from the loss it reports, and the run refused', async () => {
+    const stateDir = await tempDir('rlflow-serve-');
+    const { server, port } = await startServer(init, stateDir);
+    // A stand-in for SkyRL's JAX backend: the loss it reports is divided by the sequence's weight sum.
+    const rewrite = (_route: string, body: unknown): unknown => {
+      const reply = body as { metrics?: Record<string, number>; loss_fn_outputs?: unknown };
+      const loss = reply.metrics?.['loss:sum'];
+      return loss === undefined || reply.loss_fn_outputs === undefined ? body : { ...reply, metrics: { ...reply.metrics, 'loss:sum': loss / 3 } };
+    };
+    const proxy = new FaultProxy({ target: `http://127.0.0.1:${port}`, seed: 1, rate: 0, maxFaults: 0, stallMs: 0, retryAfterSeconds: 0, rewrite });
+    const proxyPort = await proxy.listen();
+    try {
+      const remote = join(await tempDir('rlflow-faults-'), 'run');
+      await expect(runTraining({ config: remoteConfig(config(), `http://127.0.0.1:${proxyPort}`), dir: remote, resume: false, ...quiet })).rejects.toThrow(/normalises the loss/);
+    } finally {
+      await proxy.close();
+      await server.close();
+    }
+  });
+
   it('a server killed mid-run and restarted: the run fails, resumes from its last checkpoint and ends as the uninterrupted run', async () => {
     const stateDir = await tempDir('rlflow-serve-');
     const started = await startServer(init, stateDir);

@@ -22,6 +22,8 @@ export interface FaultProxyOptions {
   readonly stallMs: number;
   /** Seconds in the Retry-After of a 429. */
   readonly retryAfterSeconds: number;
+  /** Rewrites a JSON reply of the server (a stand-in for a server with other semantics). */
+  readonly rewrite?: (route: string, body: unknown) => unknown;
 }
 
 export class FaultProxy {
@@ -31,9 +33,12 @@ export class FaultProxy {
   private faults = 0;
   private lastFaulted = false;
   private readonly held = new Set<ServerResponse>();
+  private readonly cycle: Fault[];
 
   constructor(private readonly options: FaultProxyOptions) {
     this.rng = Rng.fromSeed(options.seed);
+    const order = FAULTS.map((fault) => ({ fault, key: this.rng.next() }));
+    this.cycle = order.sort((a, b) => a.key - b.key).map((entry) => entry.fault);
   }
 
   async listen(): Promise<number> {
@@ -52,16 +57,19 @@ export class FaultProxy {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Every `1/rate`-th request or so (seeded) gets the next fault of a seeded cycle through every
+   * kind, so a run of enough requests meets each kind; 408 and 410 wait for a retrieve_future
+   * (what answers them in the protocol).
+   */
   private pick(route: string): Fault | undefined {
     const u = this.rng.next();
-    const k = this.rng.next();
     if (this.lastFaulted || this.faults >= this.options.maxFaults || u >= this.options.rate) {
       this.lastFaulted = false;
       return undefined;
     }
-    // 408 and 410 are what retrieve_future answers; elsewhere they would be a different protocol.
-    const allowed = FAULTS.filter((f) => (f === '408' || f === '410' ? route === 'retrieve_future' : true));
-    const fault = allowed[Math.floor(k * allowed.length)]!;
+    const fault = this.cycle[this.faults % this.cycle.length]!;
+    if ((fault === '408' || fault === '410') && route !== 'retrieve_future') return undefined;
     this.faults++;
     this.lastFaulted = true;
     this.injected.set(fault, (this.injected.get(fault) ?? 0) + 1);
@@ -103,6 +111,7 @@ export class FaultProxy {
   }
 
   private forward(req: IncomingMessage, body: Buffer, res: ServerResponse, fault: Fault | undefined): void {
+    const route = (req.url ?? '').replace(/^\/api\/v1\//, '');
     const target = new URL(req.url ?? '/', this.options.target);
     const upstream = httpRequest(
       target,
@@ -116,8 +125,13 @@ export class FaultProxy {
             res.writeHead(500, { 'content-type': 'application/json' });
             return void res.end('{"detail":"injected 500 after the server answered"}');
           }
-          res.writeHead(reply.statusCode ?? 502, reply.headers);
-          res.end(Buffer.concat(parts));
+          let payload = Buffer.concat(parts);
+          const rewrite = this.options.rewrite;
+          if (rewrite !== undefined && reply.statusCode === 200) payload = Buffer.from(JSON.stringify(rewrite(route, JSON.parse(payload.toString('utf8')) as unknown)));
+          const { 'transfer-encoding': _chunked, ...rest } = reply.headers;
+          const headers = { ...rest, 'content-length': String(payload.length) };
+          res.writeHead(reply.statusCode ?? 502, headers);
+          res.end(payload);
         });
       },
     );
