@@ -89,10 +89,14 @@ export const registerServe: RegisterCommand = (program: Command) => {
       const bound = await server.listen(port, flags.host);
       log(`rlflow serve: ${flags.baseModel} on http://${flags.host}:${bound}/api/v1 (state in ${resolve(flags.stateDir)})`);
       process.stdout.write(`listening ${bound}\n`);
-      const stop = (): void => {
-        void server.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // The command runs until SIGINT or SIGTERM (rlflow's entry point exits when the action returns).
+      await new Promise<void>((done) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          log(`${signal}: closing (saved weights stay in ${resolve(flags.stateDir)})`);
+          void server.close().then(done);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 };
