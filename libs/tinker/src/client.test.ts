@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import * as fc from 'fast-check';
-import { retryAfterMs, TinkerClient, type RetryEvent } from './client.js';
+import { retryAfterMs, TinkerClient, type TinkerRetryEvent } from './client.js';
 import { CreateModelResponse, wireErrors, OptimStepRequest } from './wire.js';
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> } | 'drop';
@@ -20,7 +20,7 @@ const scripted = (script: (route: string, body: unknown, n: number) => Reply) =>
   return { calls, fetchImpl };
 };
 
-const client = (fetchImpl: typeof fetch, events: RetryEvent[] = []) =>
+const client = (fetchImpl: typeof fetch, events: TinkerRetryEvent[] = []) =>
   new TinkerClient({ url: 'http://127.0.0.1:1/', fetch: fetchImpl, retry: { baseDelayMs: 1, maxDelayMs: 5, deadlineMs: 5_000 }, onRetry: (e) => events.push(e) });
 
 describe('TinkerClient', () => {
@@ -39,7 +39,7 @@ describe('TinkerClient', () => {
   });
 
   it('backs off a 429 for its Retry-After, and resubmits the original body after a 410', async () => {
-    const events: RetryEvent[] = [];
+    const events: TinkerRetryEvent[] = [];
     let submits = 0;
     const { calls, fetchImpl } = scripted((route) => {
       if (route === 'optim_step') {

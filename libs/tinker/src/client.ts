@@ -37,10 +37,10 @@ export interface TinkerClientOptions {
   readonly maxInFlight?: number;
   readonly fetch?: typeof fetch;
   /** Told about each retry (no body, no key). */
-  readonly onRetry?: (event: RetryEvent) => void;
+  readonly onRetry?: (event: TinkerRetryEvent) => void;
 }
 
-export interface RetryEvent {
+export interface TinkerRetryEvent {
   readonly route: string;
   readonly reason: string;
   readonly delayMs: number;
@@ -115,7 +115,7 @@ export class TinkerClient {
   private readonly slots: Slots;
   private readonly fetchImpl: typeof fetch;
   private readonly headers: Record<string, string>;
-  private readonly onRetry: (event: RetryEvent) => void;
+  private readonly onRetry: (event: TinkerRetryEvent) => void;
   /** HTTP requests sent, by route (tests read it; retries counted). */
   readonly sent = new Map<string, number>();
 

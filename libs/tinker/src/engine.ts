@@ -57,7 +57,8 @@ const NonNegativeInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && 
 /** The engine's `model` option (decoded at the factory's boundary). */
 export const TinkerEngineModel = t.intersection([
   t.type({
-    url: t.string,
+    /** null is refused by name (`remote.url`): the trainer's config leaves it null until --engine-url gives it. */
+    url: t.union([t.string, t.null]),
     baseModel: t.union([t.string, t.null]),
     loraRank: NonNegativeInt,
     imageSize: PositiveInt,
@@ -146,6 +147,7 @@ export class TinkerEngine implements Engine {
     const decoded = decodeWith(TinkerEngineModel, `${STAGE} model`)(options.model);
     if (E.isLeft(decoded)) return E.left(new StageError(STAGE, 'model', null, 'invalid', decoded.left.message));
     const model = decoded.right;
+    if (model.url === null) return fail('remote.url', 'invalid', 'is null: give the URL of a Tinker-API server (--engine-url URL)', 'create');
     if (!/^https?:\/\//.test(model.url)) return fail('model.url', 'invalid', `is ${JSON.stringify(model.url)}, expected an http:// or https:// URL`, 'create');
     const apiKey = process.env[API_KEY_ENV];
     const clientOptions: TinkerClientOptions = {

@@ -193,7 +193,6 @@ export const consistencyProblems = (config: TrainConfig): string[] => {
   if (rew.overlong.enabled && rew.overlong.maxLen > roll.maxNewTokens) {
     problems.push(`reward.overlong.maxLen: expected an integer ≤ rollout.maxNewTokens (${roll.maxNewTokens}), found ${rew.overlong.maxLen}`);
   }
-  if (config.engine === 'tinker' && config.remote.url === null) problems.push('remote.url: expected the URL of a Tinker-API server with engine tinker (--engine-url), found null');
   if (config.optimizer.warmupSteps > config.steps) {
     problems.push(`optimizer.warmupSteps: expected an integer ≤ steps (${config.steps}), found ${config.optimizer.warmupSteps}`);
   }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { encodePng } from '@rlflow/rollout';
-import * as W from '@rlflow/tinker';
+import { wire as W } from '@rlflow/tinker';
 import { tinyInitCheckpoint } from '../pipeline/testing/tiny-run.js';
 import type { TinkerServer } from './server.js';
 import { startServer } from './testing/remote-run.js';

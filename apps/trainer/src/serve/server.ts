@@ -25,41 +25,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { matrix, StageError } from '@rlflow/core';
 import { FULL_VIEW, type Engine, type EngineFactory, type EngineInit, type SequenceInput } from '@rlflow/engine';
-import {
-  ADAM_DEFAULTS,
-  AdamParams,
-  ClientConfigRequest,
-  CreateModelRequest,
-  CreateSamplingSessionRequest,
-  CreateSessionRequest,
-  datumSequence,
-  float32Tensor,
-  FLOAT32_RGBA,
-  ForwardBackwardRequest,
-  ForwardRequest,
-  FutureRetrieveRequest,
-  GetInfoRequest,
-  LoadWeightsRequest,
-  modelInputPrompt,
-  OptimStepRequest,
-  responseOffset,
-  SampleRequest,
-  SaveWeightsForSamplerRequest,
-  SaveWeightsRequest,
-  SessionHeartbeatRequest,
-  type ClientConfigResponse,
-  type CreateModelResponse,
-  type CreateSamplingSessionResponse,
-  type CreateSessionResponse,
-  type ForwardBackwardInput,
-  type ForwardBackwardOutput,
-  type GetServerCapabilitiesResponse,
-  type ImageGeometry,
-  type RequestFailedResponse,
-  type TryAgainResponse,
-  type UntypedAPIFuture,
-  wireErrors,
-} from '@rlflow/tinker';
+import { datumSequence, FLOAT32_RGBA, modelInputPrompt, responseOffset, wire as W, type ImageGeometry } from '@rlflow/tinker';
 
 export interface ServeOptions {
   readonly factory: EngineFactory;
@@ -132,7 +98,7 @@ const failed = (error: StageError | Error | string, category: 'user' | 'server' 
 
 const decode = <A>(codec: t.Decoder<unknown, A>, body: unknown): A => {
   const decoded = codec.decode(body);
-  if (E.isLeft(decoded)) throw new HttpError(400, wireErrors(decoded.left).join('; '));
+  if (E.isLeft(decoded)) throw new HttpError(400, W.wireErrors(decoded.left).join('; '));
   return decoded.right;
 };
 
@@ -255,29 +221,29 @@ export class TinkerServer {
       case 'GET healthz':
         return { status: 'ok' };
       case 'GET get_server_capabilities':
-        return { supported_models: [{ model_name: this.options.baseModel, max_context_length: null }] } satisfies GetServerCapabilitiesResponse;
+        return { supported_models: [{ model_name: this.options.baseModel, max_context_length: null }] } satisfies W.GetServerCapabilitiesResponse;
       case 'GET rlflow/stats':
         return this.snapshot();
       case 'POST client/config':
-        decode(ClientConfigRequest, body);
-        return { pjwt_auth_enabled: false, credential_default_source: 'api_key', parallel_fwdbwd_chunks: true, proto_write_fwdbwd: false, proto_compress_fwdbwd: false, create_model_via_load_weights: false } satisfies ClientConfigResponse;
+        decode(W.ClientConfigRequest, body);
+        return { pjwt_auth_enabled: false, credential_default_source: 'api_key', parallel_fwdbwd_chunks: true, proto_write_fwdbwd: false, proto_compress_fwdbwd: false, create_model_via_load_weights: false } satisfies W.ClientConfigResponse;
       case 'POST telemetry':
         return { status: 'accepted' };
       case 'POST create_session': {
-        decode(CreateSessionRequest, body);
+        decode(W.CreateSessionRequest, body);
         const id = `session-${randomBytes(8).toString('hex')}`;
         this.sessions.set(id, { lastSeen: Date.now(), models: 0, samplers: 0 });
-        return { type: 'create_session', session_id: id } satisfies CreateSessionResponse;
+        return { type: 'create_session', session_id: id } satisfies W.CreateSessionResponse;
       }
       case 'POST session_heartbeat': {
-        const request = decode(SessionHeartbeatRequest, body);
+        const request = decode(W.SessionHeartbeatRequest, body);
         const session = this.sessions.get(request.session_id);
         if (session === undefined) throw new HttpError(404, `session_id: no session ${request.session_id}`);
         session.lastSeen = Date.now();
         return { type: 'session_heartbeat' };
       }
       case 'POST get_info': {
-        const request = decode(GetInfoRequest, body);
+        const request = decode(W.GetInfoRequest, body);
         const model = this.models.get(request.model_id);
         if (model === undefined) throw new HttpError(404, `model_id: no model ${request.model_id}`);
         const info = model.engine.info;
@@ -305,7 +271,7 @@ export class TinkerServer {
         };
       }
       case 'POST create_sampling_session': {
-        const request = decode(CreateSamplingSessionRequest, body);
+        const request = decode(W.CreateSamplingSessionRequest, body);
         const dedupKey = `${request.session_id}:sampler:${request.sampling_session_seq_id}`;
         const existing = this.dedup.get(dedupKey);
         if (existing !== undefined) {
@@ -314,41 +280,41 @@ export class TinkerServer {
         }
         const id = await this.createSampler(request.model_path ?? null, request.base_model ?? null);
         this.dedup.set(dedupKey, id);
-        return { type: 'create_sampling_session', sampling_session_id: id } satisfies CreateSamplingSessionResponse;
+        return { type: 'create_sampling_session', sampling_session_id: id } satisfies W.CreateSamplingSessionResponse;
       }
       case 'POST retrieve_future': {
-        const request = decode(FutureRetrieveRequest, body);
+        const request = decode(W.FutureRetrieveRequest, body);
         return this.retrieve(request.request_id);
       }
       case 'POST create_model':
-        return this.createModel(decode(CreateModelRequest, body));
+        return this.createModel(decode(W.CreateModelRequest, body));
       case 'POST forward': {
-        const request = decode(ForwardRequest, body);
+        const request = decode(W.ForwardRequest, body);
         return this.enqueue(request.model_id, request.seq_id ?? null, 'forward', (m) => this.forward(m, request.forward_input, false));
       }
       case 'POST forward_backward': {
-        const request = decode(ForwardBackwardRequest, body);
+        const request = decode(W.ForwardBackwardRequest, body);
         return this.enqueue(request.model_id, request.seq_id ?? null, 'forward_backward', (m) => this.forward(m, request.forward_backward_input, true));
       }
       case 'POST optim_step': {
-        const request = decode(OptimStepRequest, body);
+        const request = decode(W.OptimStepRequest, body);
         return this.enqueue(request.model_id, request.seq_id ?? null, 'optim_step', (m) => this.optimStep(m, request.adam_params));
       }
       case 'POST save_weights': {
-        const request = decode(SaveWeightsRequest, body);
+        const request = decode(W.SaveWeightsRequest, body);
         return this.enqueue(request.model_id, request.seq_id ?? null, 'save_weights', (m) => this.saveWeights(m, request.path ?? null, 'state'));
       }
       case 'POST save_weights_for_sampler': {
-        const request = decode(SaveWeightsForSamplerRequest, body);
+        const request = decode(W.SaveWeightsForSamplerRequest, body);
         return this.enqueue(request.model_id, request.seq_id ?? null, 'save_weights_for_sampler', (m) => this.saveWeights(m, request.path ?? null, 'sampler'));
       }
       case 'POST load_weights': {
-        const request = decode(LoadWeightsRequest, body);
+        const request = decode(W.LoadWeightsRequest, body);
         if (request.model_id === undefined || request.model_id === null) throw new HttpError(400, 'model_id: expected a model id (create-via-load is not served: client/config says create_model_via_load_weights: false)');
         return this.enqueue(request.model_id, request.seq_id ?? null, 'load_weights', (m) => this.loadWeights(m, request.path, request.optimizer));
       }
       case 'POST asample':
-        return this.sample(decode(SampleRequest, body));
+        return this.sample(decode(W.SampleRequest, body));
       default:
         throw new HttpError(404, `no route ${method} /api/v1/${route}`);
     }
@@ -393,8 +359,8 @@ export class TinkerServer {
       });
     }
     const outcome = future.outcome;
-    if (outcome === undefined) return { type: 'try_again', request_id: id, queue_state: 'active' } satisfies TryAgainResponse;
-    return outcome.ok ? outcome.body : ({ error: outcome.error, category: outcome.category } satisfies RequestFailedResponse);
+    if (outcome === undefined) return { type: 'try_again', request_id: id, queue_state: 'active' } satisfies W.TryAgainResponse;
+    return outcome.ok ? outcome.body : ({ error: outcome.error, category: outcome.category } satisfies W.RequestFailedResponse);
   }
 
   /** Runs `work` after everything before it (one request at a time across the server). */
@@ -412,7 +378,7 @@ export class TinkerServer {
 
   // ---- models -----------------------------------------------------------------------------------
 
-  private async createModel(request: CreateModelRequest): Promise<UntypedAPIFuture> {
+  private async createModel(request: W.CreateModelRequest): Promise<W.UntypedAPIFuture> {
     const key = `${request.session_id}:model:${request.model_seq_id}`;
     const existing = this.dedup.get(key);
     if (existing !== undefined) {
@@ -431,7 +397,7 @@ export class TinkerServer {
       this.count('create_model', key);
       const modelId = `model-${randomBytes(8).toString('hex')}`;
       this.models.set(modelId, { engine: created.right, baseModel: request.base_model, loraRank: request.lora_config?.rank ?? null, lastSeq: 0, queue: [] });
-      this.resolveFuture(id, ok({ type: 'create_model', model_id: modelId } satisfies CreateModelResponse));
+      this.resolveFuture(id, ok({ type: 'create_model', model_id: modelId } satisfies W.CreateModelResponse));
     });
     return { request_id: id };
   }
@@ -440,7 +406,7 @@ export class TinkerServer {
     return this.options.factory({ init, model, reference: false, tokenBudget: this.options.tokenBudget, ...(this.options.device === undefined ? {} : { device: this.options.device }) });
   }
 
-  private enqueue(modelId: string, seq: number | null, route: string, run: (model: ModelState) => Promise<Outcome>): UntypedAPIFuture {
+  private enqueue(modelId: string, seq: number | null, route: string, run: (model: ModelState) => Promise<Outcome>): W.UntypedAPIFuture {
     const model = this.models.get(modelId);
     if (model === undefined) {
       const id = this.newFuture();
@@ -505,7 +471,7 @@ export class TinkerServer {
     });
   }
 
-  private async forward(model: ModelState, input: ForwardBackwardInput, backward: boolean): Promise<Outcome> {
+  private async forward(model: ModelState, input: W.ForwardBackwardInput, backward: boolean): Promise<Outcome> {
     const stage = backward ? 'forward_backward' : 'forward';
     if (input.loss_fn !== 'cross_entropy') return failed(`forward_backward_input.loss_fn: is "${input.loss_fn}"; this server computes "cross_entropy" (any loss reduces to it: weights = −∂loss/∂logp)`);
     const geometry = this.geometryOf(model.engine);
@@ -541,13 +507,13 @@ export class TinkerServer {
       const offset = responseOffset(geometry, s.promptTokens.length);
       const values = new Float32Array(offset + s.responseTokens.length);
       for (let j = 0; j < s.responseTokens.length; j++) values[offset + j] = logp[b * width + j]!;
-      return { logprobs: float32Tensor(values), elementwise_loss: float32Tensor(values.map((v, k) => (k < offset ? 0 : -(weights[b]![k - offset] ?? 0) * v))) };
+      return { logprobs: W.float32Tensor(values), elementwise_loss: W.float32Tensor(values.map((v, k) => (k < offset ? 0 : -(weights[b]![k - offset] ?? 0) * v))) };
     });
-    return ok({ loss_fn_output_type: 'ArrayRecord', loss_fn_outputs: outputs, metrics } satisfies ForwardBackwardOutput);
+    return ok({ loss_fn_output_type: 'ArrayRecord', loss_fn_outputs: outputs, metrics } satisfies W.ForwardBackwardOutput);
   }
 
-  private async optimStep(model: ModelState, adam: AdamParams): Promise<Outcome> {
-    const p = { ...ADAM_DEFAULTS, ...adam };
+  private async optimStep(model: ModelState, adam: W.AdamParams): Promise<Outcome> {
+    const p = { ...W.ADAM_DEFAULTS, ...adam };
     const result = await model.engine.optimStep({ learningRate: p.learning_rate, beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weight_decay, maxGradNorm: p.grad_clip_norm });
     if (E.isLeft(result)) return failed(result.left);
     return ok({ metrics: { 'grad_norm:mean': result.right.gradNorm, 'clip_scale:mean': result.right.clipScale, 'steps:max': result.right.steps } });
@@ -615,7 +581,7 @@ export class TinkerServer {
     return id;
   }
 
-  private async sample(request: SampleRequest): Promise<UntypedAPIFuture> {
+  private async sample(request: W.SampleRequest): Promise<W.UntypedAPIFuture> {
     let sampler: { readonly engine: Engine; readonly seen: Map<number, string> } | undefined;
     if (request.sampling_session_id !== undefined && request.sampling_session_id !== null) {
       sampler = this.samplers.get(request.sampling_session_id);
@@ -644,7 +610,7 @@ export class TinkerServer {
     return { request_id: id };
   }
 
-  private async runSample(engine: Engine, request: SampleRequest): Promise<Outcome> {
+  private async runSample(engine: Engine, request: W.SampleRequest): Promise<Outcome> {
     const prompt = modelInputPrompt('asample', 'prompt', this.geometryOf(engine), request.prompt);
     if (E.isLeft(prompt)) return failed(prompt.left);
     const params = request.sampling_params;
