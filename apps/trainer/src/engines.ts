@@ -34,13 +34,17 @@ export const ENGINES = {
     localInit: false,
     modelOption: async (remote, _init, builtin) => {
       const { geometry, EOS_ID } = await import('@rlflow/policy');
+      const { VISION_TOKEN_RULES, visionTokens } = await import('@rlflow/tinker/vision-tokens');
       const config = builtin as Parameters<typeof geometry>[0];
+      const rule = remote.imageTokens === 'builtin' ? undefined : VISION_TOKEN_RULES[remote.imageTokens];
+      const counted = rule === undefined ? undefined : visionTokens(rule, config.imageSize, config.imageSize);
+      if (counted !== undefined && counted._tag === 'Left') throw counted.left;
       return {
         url: remote.url,
         baseModel: remote.baseModel,
         loraRank: remote.loraRank,
         imageSize: config.imageSize,
-        imageTokens: geometry(config).imageTokens,
+        imageTokens: counted === undefined ? geometry(config).imageTokens : counted.right,
         maxPromptTokens: config.maxPromptTokens,
         maxResponseTokens: config.maxResponseTokens,
         eosTokenId: EOS_ID,

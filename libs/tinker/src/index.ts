@@ -8,3 +8,4 @@ export * as wire from './wire.js';
 export * from './client.js';
 export * from './datum.js';
 export * from './engine.js';
+export * from './vision-tokens.js';

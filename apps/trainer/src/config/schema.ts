@@ -25,6 +25,7 @@ import {
   pairOf,
 } from './codecs.js';
 import { ENGINE_NAMES } from '../engines.js';
+import { VISION_TOKEN_RULE_NAMES } from '@rlflow/tinker/vision-tokens';
 import { ConfigError, formatConfigErrors } from './errors.js';
 import { CLIP_MODES, LR_SCHEDULES, NORM_CONSTANT_REFERENCES, PRESET_NAMES, type TrainConfig } from './types.js';
 
@@ -146,6 +147,7 @@ const remote = closed({
   url: nullable(nonEmptyString),
   baseModel: nullable(nonEmptyString),
   loraRank: integerAtLeast(0),
+  imageTokens: literalUnion(['builtin', ...VISION_TOKEN_RULE_NAMES]),
   pollTimeoutMs: integerAtLeast(1),
   requestTimeoutMs: integerAtLeast(1),
   retryBaseDelayMs: integerAtLeast(1),

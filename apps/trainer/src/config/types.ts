@@ -15,6 +15,7 @@ import { LEARNING_RATE_SCHEDULES, type EntropyBonusConfig, type LearningRateSche
 import type { BackendChoice } from '@rlflow/policy';
 import type { Family, Level } from '@rlflow/rollout';
 import type { EngineName } from '../engines.js';
+import type { VisionTokenRuleName } from '@rlflow/tinker/vision-tokens';
 
 /** `padded-length`: T, the padded response length of the batch; `max-new-tokens`: `rollout.maxNewTokens`. */
 export const NORM_CONSTANT_REFERENCES = ['padded-length', 'max-new-tokens'] as const;
@@ -30,6 +31,8 @@ export interface RemoteConfig {
   /** The base model to train; null takes the first the server lists. */
   readonly baseModel: string | null;
   readonly loraRank: number;
+  /** How many positions an image takes: the built-in model's count, or a Qwen-VL processor's rule (libs/tinker vision-tokens.ts). */
+  readonly imageTokens: 'builtin' | VisionTokenRuleName;
   /** Long-poll request timeout, retry backoff and per-call deadline (ms). */
   readonly pollTimeoutMs: number;
   readonly requestTimeoutMs: number;
