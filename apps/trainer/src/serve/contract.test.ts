@@ -6,7 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as E from 'fp-ts/lib/Either.js';
 import { Rng, unwrap } from '@rlflow/core';
 import type { AdamWParams, EngineFactory } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
@@ -47,10 +48,11 @@ afterAll(async () => {
 });
 
 /** The remote engine on the server's base model (a seed init is the base model; `init: weights` loads what the engine saved). */
-const remote: EngineFactory = (options) =>
+const remote = (heartbeatMs?: number): EngineFactory => (options) =>
   createTinkerEngine({
     ...options,
     model: {
+      ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
       url,
       baseModel: null,
       loraRank: 0,
@@ -66,7 +68,7 @@ const remote: EngineFactory = (options) =>
     },
   });
 
-describeEngineContract('tinker over rlflow serve (tiny)', remote, {
+describeEngineContract('tinker over rlflow serve (tiny)', remote(), {
   model: null,
   prompts,
   responses,
@@ -75,4 +77,18 @@ describeEngineContract('tinker over rlflow serve (tiny)', remote, {
   sampling: { temperature: 1, topP: 1, topK: 0, maxNewTokens: WIDTH },
   optimizer,
   resourceSteps: 5,
+});
+
+describe('tinker engine: session', () => {
+  it('sends a heartbeat every heartbeatMs while it lives, and none after dispose', async () => {
+    const before = server!.snapshot().applied['session_heartbeat'] ?? 0;
+    const created = await remote(20)({ init: { kind: 'seed', seed: 1 }, model: null, reference: false, tokenBudget: 0 });
+    expect(E.isRight(created)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    if (E.isRight(created)) await created.right.dispose();
+    const during = server!.snapshot().applied['session_heartbeat'] ?? 0;
+    expect(during - before).toBeGreaterThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server!.snapshot().applied['session_heartbeat'] ?? 0).toBeLessThanOrEqual(during + 1);
+  });
 });

@@ -240,6 +240,7 @@ export class TinkerServer {
         const session = this.sessions.get(request.session_id);
         if (session === undefined) throw new HttpError(404, `session_id: no session ${request.session_id}`);
         session.lastSeen = Date.now();
+        this.stats.applied['session_heartbeat'] = (this.stats.applied['session_heartbeat'] ?? 0) + 1;
         return { type: 'session_heartbeat' };
       }
       case 'POST get_info': {
