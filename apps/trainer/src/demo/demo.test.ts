@@ -14,7 +14,7 @@ import { initBackend } from '@rlflow/policy';
 import type { SuiteEvaluation, SuiteItemResult } from '../evaluate/index.js';
 import { defaultSftConfig, type SftConfig } from '../sft/index.js';
 import { testPolicyConfig } from '../pipeline/testing/tiny-run.js';
-import { DEMO_STEPS, demoConfig, runDemo, type DemoResult } from './demo.js';
+import { DEMO_STEPS, TRAILING_WINDOW, demoConfig, runDemo, trailingMean, type DemoResult } from './demo.js';
 import { decodeDemoReport, pairedChange, problemScores, type DemoReport } from './report.js';
 
 const tinySft = (): SftConfig => {
@@ -117,6 +117,14 @@ describe('demo', () => {
     for (const file of ['reward.svg', 'accuracy.svg', 'reuse.svg', 'clipping.svg', 'eps-high.svg', 'rejected.svg']) {
       expect((await readFile(join(root, 'demo', file), 'utf8')).startsWith('<svg'), file).toBe(true);
     }
+  });
+
+  it('shows the rollout curves per step and as a trailing mean', async () => {
+    const svg = await readFile(join(root, 'demo', 'reward.svg'), 'utf8');
+    expect(svg).toContain('>per step</text>');
+    expect(svg).toContain(`>${TRAILING_WINDOW}-step trailing mean</text>`);
+    const series = { label: 'x', points: [1, 2, 3, 4].map((value, i) => ({ step: i + 1, value })) };
+    expect(trailingMean(series, 2).points.map((p) => p.value)).toEqual([1, 1.5, 2.5, 3.5]);
   });
 
   it('rejects a report outside the schema, naming the path', () => {

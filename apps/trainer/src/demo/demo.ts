@@ -16,6 +16,7 @@ import { loadEngineFactory } from '../engines.js';
 import { evaluateHeldOut, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { latestTrainingCheckpoint } from '../pipeline/checkpoint.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
+import { defaultPolicyConfig, type PolicyConfig } from '@rlflow/policy';
 import { defaultSftConfig, ensureSftCheckpoint, type SftConfig } from '../sft/index.js';
 import { decodeDemoReport, evaluationsOf, heldOutChanges, heldOutSlices, mechanismsOf, problemScores, type DemoChange, type DemoReport, type HeldOutPair } from './report.js';
 
@@ -25,7 +26,7 @@ export interface DemoOptions {
   readonly seed: number;
   readonly backend: string;
   readonly log: (line: string) => void;
-  /** The warm start's configuration (default: `defaultSftConfig()`, the one `init=sft` uses). */
+  /** The warm start's configuration (default: `demoSftConfig()`). */
   readonly sft?: SftConfig;
   /** Where the warm start is cached (default: `$RLFLOW_CACHE_DIR`, else `.rlflow-cache`). */
   readonly cacheRoot?: string;
@@ -35,9 +36,31 @@ export interface DemoOptions {
 
 export const DEMO_STEPS = 24;
 
+/** The demo's model: the default one at half the width and half the depth (d_model 64, 2 decoder layers, 2 heads). */
+export const DEMO_POLICY_CONFIG: PolicyConfig = { ...defaultPolicyConfig, dModel: 64, decoderLayers: 2, heads: 2 };
+
+export const DEMO_SFT_STEPS = 100;
+
+/**
+ * The demo's warm start: the default SFT recipe (levels 1–3, all families, batches of 32, cosine
+ * schedule) for DEMO_SFT_STEPS steps at a peak learning rate of 3e-3 on DEMO_POLICY_CONFIG; its own
+ * record evaluates 20 validation problems per family at level 1 (the default's 1,000 problems
+ * on five levels would cost the demo a minute). Cached under its own hash, apart from the
+ * default warm start that `init=sft` uses.
+ */
+export const demoSftConfig = (): SftConfig => {
+  const base = defaultSftConfig({ steps: DEMO_SFT_STEPS });
+  return {
+    ...base,
+    policy: DEMO_POLICY_CONFIG,
+    optimizer: { ...base.optimizer, learningRate: 3e-3 },
+    eval: { ...base.eval, levels: [1], problemsPerCell: 20 },
+  };
+};
+
 /** The demo's settings over the `acpo` preset; see docs/presets.md ("The demo") for how validation chose them. */
 export const DEMO_SETS: readonly string[] = [
-  'optimizer.lr=0.0003',
+  'optimizer.lr=0.0002',
   'rollout.promptsPerStep=16',
   'rollout.levels=[1]',
   'curriculum.miniBatches=4',
@@ -45,7 +68,7 @@ export const DEMO_SETS: readonly string[] = [
   'curriculum.kMax=3',
   'eval.split=test',
   'eval.every=6',
-  'eval.problemsPerCell=100',
+  'eval.problemsPerCell=60',
   'eval.samples=4',
   'eval.levels=[1]',
 ];
@@ -123,11 +146,25 @@ const rowSeries = (rows: readonly MetricsRow[], label: string, key: string): Plo
   return { label, points: Array.from(curve.steps, (step, i) => ({ step, value: curve.values[i]! })) };
 };
 
+/** Steps the rollout curves are also shown averaged over: each step's 16 prompts are a small, noisy sample. */
+export const TRAILING_WINDOW = 5;
+
+/** The trailing mean of a series over the last `window` points (fewer at the start). */
+export const trailingMean = (series: PlotSeries, window: number): PlotSeries => ({
+  label: `${window}-step trailing mean`,
+  points: series.points.map(({ step }, i) => {
+    const span = series.points.slice(Math.max(0, i - window + 1), i + 1);
+    return { step, value: span.reduce((sum, p) => sum + p.value, 0) / span.length };
+  }),
+});
+
+const withTrailingMean = (series: PlotSeries): PlotSeries[] => [series, trailingMean(series, TRAILING_WINDOW)];
+
 export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const began = performance.now();
   const { log } = options;
   const sft = await ensureSftCheckpoint({
-    config: options.sft ?? defaultSftConfig(),
+    config: options.sft ?? demoSftConfig(),
     ...(options.cacheRoot === undefined ? {} : { cacheRoot: options.cacheRoot }),
     log,
     progress: process.stderr,
@@ -175,8 +212,8 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const problems = before.greedy.overall.count;
   const stepsOf = (values: readonly number[]): Array<{ step: number; value: number }> => values.map((value, i) => ({ step: rows[i]!.step, value }));
   const plots: ReadonlyArray<{ file: string; title: string; y: string; legend: string; markPoints: boolean; series: PlotSeries[] }> = [
-    { file: 'reward.svg', title: 'Rollout reward over RL steps (mean over all sampled responses)', y: 'reward (accuracy + 0.5·format)', legend: 'rollouts', markPoints: false, series: [rowSeries(rows, 'mean reward', 'reward/mean')] },
-    { file: 'accuracy.svg', title: 'Rollout accuracy over RL steps (all sampled groups)', y: 'accuracy', legend: 'rollouts', markPoints: false, series: [rowSeries(rows, 'accuracy', 'reward/accuracy')] },
+    { file: 'reward.svg', title: 'Rollout reward over RL steps (mean over all sampled responses)', y: 'reward (accuracy + 0.5·format)', legend: 'rollouts', markPoints: false, series: withTrailingMean(rowSeries(rows, 'per step', 'reward/mean')) },
+    { file: 'accuracy.svg', title: 'Rollout accuracy over RL steps (all sampled groups)', y: 'accuracy', legend: 'rollouts', markPoints: false, series: withTrailingMean(rowSeries(rows, 'per step', 'reward/accuracy')) },
     {
       file: 'held-out.svg',
       title: `Held-out test accuracy at each evaluation (${problems} problems; greedy, and avg@${k} at temperature ${config.rollout.temperature}; step 0 = warm start)`,

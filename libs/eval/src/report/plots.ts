@@ -71,7 +71,7 @@ export const curvePlotSpec = (title: string, yTitle: string, points: readonly Ba
       encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: false } } },
     },
   ],
-  config: { background: 'white', font: 'sans-serif', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } },
+  config: { background: 'white', font: 'sans-serif', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1, labelLimit: 400 } },
 });
 
 /** Renders a Vega-Lite spec to SVG text without a browser or canvas. */
