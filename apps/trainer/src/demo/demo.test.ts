@@ -111,7 +111,7 @@ describe('demo', () => {
     const svg = await readFile(join(root, 'demo', 'held-out.svg'), 'utf8');
     expect(svg).toContain('>decoding</text>');
     expect(svg).toContain('>greedy</text>');
-    expect(svg).toContain('>avg@2</text>');
+    expect(svg).toContain('>avg@2 (temperature 1)</text>');
     expect(svg).not.toContain('>algorithm</text>');
     expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(2 * 4);
     for (const file of ['reward.svg', 'accuracy.svg', 'reuse.svg', 'clipping.svg', 'eps-high.svg', 'rejected.svg']) {

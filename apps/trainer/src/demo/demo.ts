@@ -216,26 +216,26 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
     { file: 'accuracy.svg', title: 'Rollout accuracy over RL steps (all sampled groups)', y: 'accuracy', legend: 'rollouts', markPoints: false, series: withTrailingMean(rowSeries(rows, 'per step', 'reward/accuracy')) },
     {
       file: 'held-out.svg',
-      title: `Held-out test accuracy at each evaluation (${problems} problems; greedy, and avg@${k} at temperature ${config.rollout.temperature}; step 0 = warm start)`,
+      title: `Held-out test accuracy at each evaluation (${problems} problems; step 0 = warm start)`,
       y: 'accuracy',
       legend: 'decoding',
       markPoints: true,
       series: [
         { label: 'greedy', points: r.evaluations.map((e) => ({ step: e.step, value: e.greedy })) },
-        { label: `avg@${k}`, points: r.evaluations.map((e) => ({ step: e.step, value: e.sampled })) },
+        { label: `avg@${k} (temperature ${config.rollout.temperature})`, points: r.evaluations.map((e) => ({ step: e.step, value: e.sampled })) },
       ],
     },
-    { file: 'reuse.svg', title: `Sample reuse K(t): passes over each rollout batch (${config.curriculum.miniBatches} mini-batches each)`, y: 'K(t)', legend: 'curriculum', markPoints: true, series: [{ label: 'K(t)', points: stepsOf(r.mechanisms.reuse) }] },
-    { file: 'clipping.svg', title: 'Share of response tokens whose ratio the AAAC bounds clipped', y: 'clip fraction', legend: 'PPO clip', markPoints: true, series: [{ label: 'clip fraction', points: stepsOf(r.mechanisms.clipFrac) }] },
+    { file: 'reuse.svg', title: `K(t): passes over each rollout batch (${config.curriculum.miniBatches} mini-batches each)`, y: 'K(t)', legend: 'curriculum', markPoints: true, series: [{ label: 'K(t)', points: stepsOf(r.mechanisms.reuse) }] },
+    { file: 'clipping.svg', title: 'Share of response tokens clipped by the AAAC bounds', y: 'clip fraction', legend: 'PPO clip', markPoints: true, series: [{ label: 'clip fraction', points: stepsOf(r.mechanisms.clipFrac) }] },
     {
       file: 'eps-high.svg',
-      title: `Mean AAAC upper bound ε_high over the batch's tokens (ε_high0 = ${config.clip.epsHigh0})`,
+      title: `Mean AAAC upper bound ε_high over the tokens (ε_high0 = ${config.clip.epsHigh0})`,
       y: 'mean ε_high',
       legend: 'AAAC',
       markPoints: true,
       series: [{ label: 'mean ε_high', points: stepsOf(r.mechanisms.epsHighMean) }],
     },
-    { file: 'rejected.svg', title: 'Groups the gate rejected per step (all answers right or all wrong)', y: 'groups', legend: 'gate', markPoints: true, series: [{ label: 'rejected groups', points: stepsOf(r.mechanisms.rejectedGroups) }] },
+    { file: 'rejected.svg', title: 'Groups the gate rejected (all answers right or all wrong)', y: 'groups', legend: 'gate', markPoints: true, series: [{ label: 'rejected groups', points: stepsOf(r.mechanisms.rejectedGroups) }] },
   ];
   for (const plot of plots) {
     await writeFileAtomic(join(options.out, plot.file), await renderSvg(curvePlotSpec(plot.title, plot.y, plotPoints(plot.series), { legend: plot.legend, markPoints: plot.markPoints })));
