@@ -1,8 +1,8 @@
-/** `rlflow demo` (what `npm start` runs): SFT warm start → ACPO → before/after report in runs/demo. */
+/** `rlflow demo` (what `npm start` runs): SFT warm start → ACPO with held-out evaluations → report.md and report.json in runs/demo. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES } from '@rlflow/policy';
-import { describeEvaluation, runDemo } from '../demo/demo.js';
+import { DEMO_STEPS, describeEvaluation, runDemo } from '../demo/demo.js';
 import { integerFlag } from './flags.js';
 import { commandDescription, type RegisterCommand } from './index.js';
 
@@ -11,7 +11,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .command('demo')
     .description(commandDescription('demo'))
     .option('-o, --out <dir>', 'output directory', 'runs/demo')
-    .option('--steps <n>', 'RL steps (of 96 prompts × 8 responses)', '6')
+    .option('--steps <n>', 'RL steps', String(DEMO_STEPS))
     .option('--seed <s>', 'seed', '1')
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .action(async (flags: { out: string; steps: string; seed: string; backend: string }) => {

@@ -27,6 +27,17 @@ describe('rlflow eval-local', () => {
     expect(result.byFamily).toHaveLength(5);
   });
 
+  it('targets the validation split with --split validation (test by default), and refuses another name', () => {
+    const run = (split: string[]) => rlflow(['eval-local', '--checkpoint', checkpoint, '--problems', '2', '--levels', '1', ...split, '--backend', 'cpu', '--json']);
+    const [validation, test] = [run(['--split', 'validation']), run([])];
+    expect(validation.status, validation.stderr).toBe(0);
+    expect((JSON.parse(validation.stdout) as { split: string }).split).toBe('validation');
+    expect((JSON.parse(test.stdout) as { split: string }).split).toBe('test');
+    const bad = run(['--split', 'train']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--split "train": expected one of validation, test');
+  });
+
   it('reports avg@k over k sampled answers per problem, and refuses a bad temperature', () => {
     const out = rlflow(['eval-local', '--checkpoint', checkpoint, '--problems', '2', '--levels', '1', '--samples', '3', '--temperature', '0.7', '--backend', 'cpu', '--json']);
     expect(out.status, out.stderr).toBe(0);

@@ -1,7 +1,8 @@
 /**
- * `rlflow eval-local --checkpoint DIR [--data FILE] [--problems N] [--levels 1,2] [--seed S]
+ * `rlflow eval-local --checkpoint DIR [--data FILE] [--split validation|test] [--problems N] [--levels 1,2] [--seed S]
  * [--samples K --temperature T --top-p P] [--json]`: evaluates an rlflow checkpoint (an SFT warm
- * start, a training checkpoint or a policy directory) on the held-out split of the built-in suite
+ * start, a training checkpoint or a policy directory) on a held-out split of the built-in suite (test by
+ * default; validation, on which settings are chosen)
  * (accuracy per level and family; greedy, or avg@K over K sampled answers per problem) or, with
  * --data, greedily on a JSONL/Parquet dataset in the loaders' layout. The evaluation talks to the
  * engine contract's `sample` (evaluate/), the engine chosen by name from the engine registry.
@@ -11,7 +12,7 @@ import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Engine } from '@rlflow/engine';
 import { BACKEND_CHOICES, isBackendChoice } from '@rlflow/policy';
-import { FAMILIES, LEVELS, isLevel, type Level } from '@rlflow/rollout';
+import { FAMILIES, HELD_OUT_SPLITS, LEVELS, isLevel, type HeldOutSplit, type Level } from '@rlflow/rollout';
 import { ENGINE_NAMES, loadEngineFactory, type EngineName } from '../engines.js';
 import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, type Decoding } from '../evaluate/index.js';
 import { UsageError } from '../main.js';
@@ -21,6 +22,7 @@ import { commandDescription, type RegisterCommand } from './index.js';
 interface Flags {
   readonly checkpoint: string;
   readonly data?: string;
+  readonly split: string;
   readonly problems: string;
   readonly levels: string;
   readonly seed: string;
@@ -32,6 +34,7 @@ interface Flags {
   readonly json?: boolean;
 }
 
+const isHeldOutSplit = (name: string): name is HeldOutSplit => (HELD_OUT_SPLITS as readonly string[]).includes(name);
 const isEngineName = (name: string): name is EngineName => (ENGINE_NAMES as readonly string[]).includes(name);
 
 /** The engine with the checkpoint's policy: the directory itself, or its policy/ (training checkpoint) or checkpoint/ (SFT warm start). */
@@ -60,6 +63,7 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
     .description(commandDescription('eval-local'))
     .requiredOption('--checkpoint <dir>', 'checkpoint directory (SFT warm start, training checkpoint step-N, or policy directory)')
     .option('--data <file>', 'a JSONL or Parquet dataset instead of the built-in suite')
+    .option('--split <name>', `held-out split of the suite: ${HELD_OUT_SPLITS.join(' or ')}`, 'test')
     .option('--problems <n>', 'held-out problems per family and level', '40')
     .option('--levels <list>', `difficulty levels of the suite, comma-separated (of ${LEVELS.join(',')})`, LEVELS.join(','))
     .option('--seed <s>', 'seed of the held-out sample (and of the sampled answers)', '1')
@@ -73,6 +77,8 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
       const levels = flags.levels.split(',').map((s) => Number(s.trim()));
       if (!levels.every(isLevel)) throw new UsageError(`--levels ${JSON.stringify(flags.levels)}: expected levels of ${LEVELS.join(', ')}`);
       if (!isBackendChoice(flags.backend)) throw new UsageError(`--backend ${JSON.stringify(flags.backend)}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+      if (!isHeldOutSplit(flags.split)) throw new UsageError(`--split ${JSON.stringify(flags.split)}: expected one of ${HELD_OUT_SPLITS.join(', ')}`);
+      const split = flags.split;
       if (!isEngineName(flags.engine)) throw new UsageError(`--engine ${JSON.stringify(flags.engine)}: expected one of ${ENGINE_NAMES.join(', ')}`);
       const engine = await loadEngine(flags.engine, flags.checkpoint, flags.backend);
       const seed = positive('seed', flags.seed);
@@ -92,6 +98,7 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
         }
         const evaluation = await evaluateOnSuite({
           engine,
+          split,
           families: FAMILIES,
           levels: levels as Level[],
           problemsPerCell: positive('problems', flags.problems),
@@ -103,7 +110,7 @@ export const registerEvalLocal: RegisterCommand = (program: Command) => {
         const { overall, byLevel, byFamily } = evaluation.right;
         const heading = decoding.samples === 1 ? 'greedy' : `avg@${decoding.samples} at temperature ${decoding.temperature}, top-p ${decoding.topP}`;
         process.stdout.write(
-          flags.json === true ? `${JSON.stringify({ decoding, overall, byLevel, byFamily })}\n` : `${heading}\n` + `${formatSuiteTable(evaluation.right, 'level')}\n\n${formatSuiteTable(evaluation.right, 'family')}\n`,
+          flags.json === true ? `${JSON.stringify({ split, decoding, overall, byLevel, byFamily })}\n` : `${split} split, ${heading}\n` + `${formatSuiteTable(evaluation.right, 'level')}\n\n${formatSuiteTable(evaluation.right, 'family')}\n`,
         );
       } finally {
         await engine.dispose();

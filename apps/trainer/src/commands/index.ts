@@ -46,7 +46,7 @@ export const COMMANDS = [
   {
     name: 'demo',
     module: 'demo',
-    description: 'the end-to-end demo: SFT warm start (cached), ACPO training, held-out evaluation before and after, runs/demo/report.md',
+    description: 'the end-to-end demo: SFT warm start (cached), ACPO training with held-out test evaluations during the run, runs/demo/report.md and report.json',
   },
   {
     name: 'eval-local',

@@ -15,6 +15,7 @@ import {
   isFamily,
   isLevel,
   isSplit,
+  SPLITS,
   problemPrompt,
   sampleProblems,
   upscaleNearest,
@@ -77,7 +78,7 @@ export const runTasks = async (options: TasksOptions): Promise<string> => {
   const count = integerFlag('count', options.count, 1, 100_000);
   const seed = integerFlag('seed', options.seed, 0, 2 ** 32 - 1);
   const scale = integerFlag('scale', options.scale, 1, 64);
-  if (!isSplit(options.split)) throw new UsageError(`--split ${JSON.stringify(options.split)} is not train or test`);
+  if (!isSplit(options.split)) throw new UsageError(`--split ${JSON.stringify(options.split)} is not one of ${SPLITS.join(', ')}`);
   const problems = sampleProblems({ families, levels, split: options.split, seed, count });
   if (E.isLeft(problems)) throw problems.left;
   const out = resolve(options.out);
@@ -101,7 +102,7 @@ export const registerTasks: RegisterCommand = (program: Command) => {
     .option('--count <n>', 'number of problems', '8')
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'seed', '0')
-    .option('--split <split>', 'train or test', 'train')
+    .option('--split <split>', `one of ${SPLITS.join(', ')}`, 'train')
     .option('--scale <k>', 'nearest-neighbour upscaling factor of the PNGs', '8')
     .action(async (options: TasksOptions) => {
       process.stdout.write(await runTasks(options));

@@ -78,6 +78,6 @@ export const DEFAULT_CONFIG: TrainConfig = {
     microBatchTokens: 8192,
   },
   checkpoint: { every: 50, keep: 3 },
-  eval: { every: 50, problemsPerCell: 8, samples: 0, families: FAMILIES, levels: LEVELS },
+  eval: { split: 'test', every: 50, problemsPerCell: 8, samples: 0, families: FAMILIES, levels: LEVELS },
   guard: { maxNonFiniteInARow: 3 },
 };

@@ -10,7 +10,7 @@ import { KL_ESTIMATORS, LOSS_AGGREGATIONS, POLICY_LOSS_NAMES } from '@rlflow/cli
 import { literalUnion } from '@rlflow/core';
 import { reuseScheduleKinds } from '@rlflow/curriculum';
 import { BACKEND_CHOICES } from '@rlflow/policy';
-import { FAMILIES, LEVELS } from '@rlflow/rollout';
+import { FAMILIES, HELD_OUT_SPLITS, LEVELS } from '@rlflow/rollout';
 import {
   anyOf,
   booleanFlag,
@@ -136,6 +136,7 @@ const checkpoint = closed({
 });
 
 const evaluation = closed({
+  split: literalUnion(HELD_OUT_SPLITS),
   every: integerAtLeast(0),
   problemsPerCell: integerAtLeast(1),
   samples: integerAtLeast(0),

@@ -13,7 +13,7 @@ import type { KlEstimator, LossAggregation, PolicyLossName } from '@rlflow/clipp
 import type { ReuseScheduleKind } from '@rlflow/curriculum';
 import { LEARNING_RATE_SCHEDULES, type EntropyBonusConfig, type LearningRateScheduleName } from '@rlflow/engine';
 import type { BackendChoice } from '@rlflow/policy';
-import type { Family, Level } from '@rlflow/rollout';
+import type { Family, HeldOutSplit, Level } from '@rlflow/rollout';
 import type { EngineName } from '../engines.js';
 import type { VisionTokenRuleName } from '@rlflow/tinker/vision-tokens';
 
@@ -189,6 +189,8 @@ export interface TrainCheckpointSection {
 }
 
 export interface TrainEvalSection {
+  /** The held-out split: `validation` while settings are chosen, `test` only to report. */
+  readonly split: HeldOutSplit;
   /** Evaluate every this many steps (0: never). */
   readonly every: number;
   /** Held-out problems per (family, level) cell. */

@@ -26,7 +26,7 @@ afterAll(() => tiny.dispose());
 /** Answers every prompt with `<think></think><answer>A</answer>`. */
 const answersA = (): ScriptedEngine => scriptedEngine(() => '<think></think><answer>A</answer>');
 
-const suiteOptions = { families: ['comparison', 'counting'] as const, levels: [1, 2] as const, problemsPerCell: 3, seed: 5, maxNewTokens: 10, batchSize: 8 };
+const suiteOptions = { split: 'test' as const, families: ['comparison', 'counting'] as const, levels: [1, 2] as const, problemsPerCell: 3, seed: 5, maxNewTokens: 10, batchSize: 8 };
 
 const share = (ps: readonly Problem[], letter: string): number => ps.filter((p) => p.answer === letter).length / ps.length;
 
@@ -56,6 +56,9 @@ describe('evaluateOnSuite through the engine contract', () => {
     expect(new Set(engine.requests.map((r) => r.seed)).size).toBe(2);
     const problems = unwrap(suiteProblems(suiteOptions));
     expect(problems.every((p) => p.split === 'test')).toBe(true);
+    const validation = unwrap(suiteProblems({ ...suiteOptions, split: 'validation' }));
+    expect(validation.every((p) => p.split === 'validation')).toBe(true);
+    expect(validation.some((v) => problems.some((p) => p.id === v.id))).toBe(false);
     expect(engine.requests.flatMap((r) => r.prompts.map((p) => p.image))).toEqual(problems.map((p) => p.image.data));
     const expected = share(problems, 'A');
     expect(result.overall).toEqual({ count: 12, correct: Math.round(12 * expected), accuracy: expected, formatRate: 1, meanLength: 6 });
@@ -102,6 +105,7 @@ describe('evaluateOnSuite through the engine contract', () => {
       return E.isLeft(result) && result.left.field;
     };
     expect(await field({ ...suiteOptions, problemsPerCell: 0, engine })).toBe('problemsPerCell');
+    expect(await field({ ...suiteOptions, split: 'train' as 'test', engine })).toBe('split');
     expect(await field({ ...suiteOptions, decoding: { samples: 2, temperature: 0, topP: 1 }, engine })).toBe('decoding.samples');
     expect(await field({ ...suiteOptions, decoding: { samples: 2, temperature: 1, topP: 0 }, engine })).toBe('decoding.topP');
     expect(await field({ ...suiteOptions, maxNewTokens: 11, engine })).toBe('maxNewTokens');

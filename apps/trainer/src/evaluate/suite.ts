@@ -1,6 +1,7 @@
 /**
  * Held-out accuracy on the synthetic visual-reasoning suite. Cell (family, level) holds
- * `problemsPerCell` problems of the `test` split drawn with the seed
+ * `problemsPerCell` problems of the held-out split asked for (`validation`, on which settings are
+ * chosen, or `test`, which is only reported) drawn with the seed
  * `deriveSeed(seed, "eval/<family>/<level>")`; all cells are answered through the engine
  * (answer.ts) in shared batches, greedily by default or with k sampled answers per problem, and
  * summarised (stats.ts) over the answers overall, per family, per level and per cell: with k
@@ -9,12 +10,14 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, StageError, validate, type Check } from '@rlflow/core';
-import { isFamily, isLevel, sampleProblems, type Family, type Level, type Problem } from '@rlflow/rollout';
+import { HELD_OUT_SPLITS, isFamily, isLevel, sampleProblems, type Family, type HeldOutSplit, type Level, type Problem } from '@rlflow/rollout';
 import { answerChecks, answerItems, GREEDY, type AnswerOptions, type AnswerSettings, type Decoding, type LocalItemResult } from './answer.js';
 import { localStats, type LocalStats } from './stats.js';
 
 /** Which problems, and how they are answered. */
 export interface SuiteSettings extends AnswerSettings {
+  /** The held-out split the problems come from. */
+  readonly split: HeldOutSplit;
   readonly families: readonly Family[];
   readonly levels: readonly Level[];
   readonly problemsPerCell: number;
@@ -46,6 +49,10 @@ export interface SuiteEvaluation {
 const STAGE = 'eval.suite';
 
 export const suiteChecks = (options: SuiteSettings): Check[] => [
+  () =>
+    (HELD_OUT_SPLITS as readonly string[]).includes(options.split)
+      ? undefined
+      : new StageError(STAGE, 'split', null, 'invalid', `is ${JSON.stringify(options.split)}, expected one of ${HELD_OUT_SPLITS.join(', ')}`),
   () => (options.families.length === 0 ? new StageError(STAGE, 'families', null, 'empty', 'is empty') : undefined),
   () => (options.levels.length === 0 ? new StageError(STAGE, 'levels', null, 'empty', 'is empty') : undefined),
   () => {
@@ -64,11 +71,11 @@ export const suiteChecks = (options: SuiteSettings): Check[] => [
 ];
 
 /** The held-out problems of every cell, family-major. */
-export const suiteProblems = (options: Pick<SuiteSettings, 'families' | 'levels' | 'problemsPerCell' | 'seed'>): E.Either<StageError, Problem[]> => {
+export const suiteProblems = (options: Pick<SuiteSettings, 'split' | 'families' | 'levels' | 'problemsPerCell' | 'seed'>): E.Either<StageError, Problem[]> => {
   const problems: Problem[] = [];
   for (const family of options.families) {
     for (const level of options.levels) {
-      const cell = sampleProblems({ families: [family], levels: [level], split: 'test', seed: deriveSeed(options.seed, `eval/${family}/${level}`), count: options.problemsPerCell });
+      const cell = sampleProblems({ families: [family], levels: [level], split: options.split, seed: deriveSeed(options.seed, `eval/${family}/${level}`), count: options.problemsPerCell });
       if (E.isLeft(cell)) return cell;
       problems.push(...cell.right);
     }

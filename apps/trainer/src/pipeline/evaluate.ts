@@ -1,5 +1,6 @@
 /**
- * Held-out evaluation during training, on the test split of the suite, every `eval.every` steps
+ * Held-out evaluation during training, on the held-out split `eval.split` of the suite (validation
+ * to choose settings, test to report), every `eval.every` steps
  * and at the end: greedy decoding as metric columns `eval/accuracy` and
  * `eval/accuracy/<family>/<level>`, and, with `eval.samples` = k > 0, k answers per problem at
  * the rollout's temperature and top-p as `eval/sampled_accuracy` (avg@k). The problems and the
@@ -22,6 +23,7 @@ export interface HeldOutEvaluation {
 const evaluateWith = (config: TrainConfig, engine: Engine, decoding: Decoding): Promise<E.Either<StageError, SuiteEvaluation>> =>
   evaluateOnSuite({
     engine,
+    split: config.eval.split,
     families: config.eval.families as readonly Family[],
     levels: config.eval.levels as readonly Level[],
     problemsPerCell: config.eval.problemsPerCell,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, literalUnion } from '@rlflow/core';
 import { OptimizerConfigCodec, PolicyConfigCodec, defaultOptimizerConfig, defaultPolicyConfig, type PolicyConfig } from '@rlflow/policy';
-import { FAMILIES, LEVELS } from '@rlflow/rollout';
+import { FAMILIES, HELD_OUT_SPLITS, LEVELS } from '@rlflow/rollout';
 
 const Seed = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n <= 0xffffffff, 'Seed');
 
@@ -20,6 +20,7 @@ export const FamiliesCodec = nonEmptyDistinct(literalUnion(FAMILIES, 'Family'), 
 export const LevelsCodec = nonEmptyDistinct(literalUnion(LEVELS, 'Level'), `a non-empty list of distinct levels (${LEVELS.join(', ')})`);
 
 export const SftEvalCodec = t.type({
+  split: literalUnion(HELD_OUT_SPLITS, 'HeldOutSplit'),
   families: FamiliesCodec,
   levels: LevelsCodec,
   problemsPerCell: PositiveInt,
@@ -68,7 +69,7 @@ export const defaultSftConfig = (overrides: Partial<Pick<SftConfig, 'steps' | 's
     families: [...FAMILIES],
     levels: overrides.levels ?? [1, 2, 3],
     microBatchTokens: 0,
-    eval: { families: [...FAMILIES], levels: [...LEVELS], problemsPerCell: 40, seed: 1, maxNewTokens: SFT_POLICY_CONFIG.maxResponseTokens, batchSize: 100 },
+    eval: { split: 'validation', families: [...FAMILIES], levels: [...LEVELS], problemsPerCell: 40, seed: 1, maxNewTokens: SFT_POLICY_CONFIG.maxResponseTokens, batchSize: 100 },
   };
 };
 

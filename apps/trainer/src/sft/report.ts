@@ -14,7 +14,7 @@ export const formatSftReport = (checkpoint: SftCheckpoint): string => {
     `sft warm start ${record.hash}: ${status}`,
     `  ${checkpoint.dir}`,
     `  ${c.steps} steps × ${c.batchSize} solutions, levels ${c.levels.join(',')}, seed ${c.seed}, final loss ${final}`,
-    `held-out accuracy (test split, greedy, ${c.eval.problemsPerCell} problems per family and level):`,
+    `held-out accuracy (${c.eval.split} split, greedy, ${c.eval.problemsPerCell} problems per family and level):`,
     formatSuiteTable(record.evaluation, 'level'),
     '',
     formatSuiteTable(record.evaluation, 'family'),

@@ -24,7 +24,7 @@ const tiny = (steps = 3): SftConfig => {
     policy: { ...tinyPolicyConfig, maxPromptTokens: 48, maxResponseTokens: 32 },
     batchSize: 4,
     families: ['counting', 'comparison'],
-    eval: { families: ['counting', 'comparison'], levels: [1, 2], problemsPerCell: 2, seed: 3, maxNewTokens: 32, batchSize: 8 },
+    eval: { split: 'validation', families: ['counting', 'comparison'], levels: [1, 2], problemsPerCell: 2, seed: 3, maxNewTokens: 32, batchSize: 8 },
   };
 };
 

@@ -40,8 +40,15 @@ export const bandPoints = (runs: readonly RunData[], key: string): BandPoint[] =
   return points;
 };
 
-/** A layered Vega-Lite chart: the band as an area, the mean as a line, one colour per algorithm. */
-export const curvePlotSpec = (title: string, yTitle: string, points: readonly BandPoint[]): vl.TopLevelSpec => ({
+export interface CurvePlotOptions {
+  /** The legend's title: what the series are (default "algorithm"). */
+  readonly legend?: string;
+  /** Mark every point (curves measured at a few steps, such as held-out evaluations). */
+  readonly markPoints?: boolean;
+}
+
+/** A layered Vega-Lite chart: the band as an area, the mean as a line, one colour per series (`algorithm` of the points). */
+export const curvePlotSpec = (title: string, yTitle: string, points: readonly BandPoint[], options: CurvePlotOptions = {}): vl.TopLevelSpec => ({
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
   title,
   width: 520,
@@ -49,7 +56,7 @@ export const curvePlotSpec = (title: string, yTitle: string, points: readonly Ba
   data: { values: points.map((p) => ({ ...p })) },
   encoding: {
     x: { field: 'step', type: 'quantitative', title: 'step' },
-    color: { field: 'algorithm', type: 'nominal', title: 'algorithm' },
+    color: { field: 'algorithm', type: 'nominal', title: options.legend ?? 'algorithm' },
   },
   layer: [
     {
@@ -60,11 +67,11 @@ export const curvePlotSpec = (title: string, yTitle: string, points: readonly Ba
       },
     },
     {
-      mark: { type: 'line', strokeWidth: 2 },
+      mark: { type: 'line', strokeWidth: 2, ...(options.markPoints === true ? { point: true } : {}) },
       encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: false } } },
     },
   ],
-  config: { background: 'white', font: 'sans-serif', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } },
+  config: { background: 'white', font: 'sans-serif', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1, labelLimit: 400 } },
 });
 
 /** Renders a Vega-Lite spec to SVG text without a browser or canvas. */

@@ -158,6 +158,17 @@ describe('plots', () => {
     expect(svg.match(/class="mark-line role-mark/g)).toHaveLength(2);
     expect(svg.match(/aria-roledescription="area mark"/g)).toHaveLength(2);
     expect(svg.match(/aria-roledescription="line mark"/g)).toHaveLength(2);
+    expect(svg).toContain('>algorithm</text>');
+  });
+
+  it('titles the legend with what the series are, and marks the measured points when asked', async () => {
+    const points = [0, 6, 12].flatMap((step) => ['greedy', 'avg@4'].map((series) => ({ algorithm: series, step, mean: 0.3, lower: 0.3, upper: 0.3, seeds: 1 })));
+    const svg = await renderSvg(curvePlotSpec('Held-out', 'accuracy', points, { legend: 'decoding', markPoints: true }));
+    expect(svg).toContain('>decoding</text>');
+    expect(svg).not.toContain('>algorithm</text>');
+    expect(svg).toContain('>greedy</text>');
+    expect(svg).toContain('>avg@4</text>');
+    expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(6);
   });
 });
 

@@ -12,11 +12,12 @@ import {
   type Family,
   type Level,
   type Problem,
+  SPLITS,
   type Split,
 } from './problem.js';
 import { Rng } from '@rlflow/core';
 import { GENERATORS, generateProblem, problemSource, sampleProblems } from './generate.js';
-import { contentKey, splitOf, TEST_PERCENT } from './split.js';
+import { bucketOfKey, contentKey, splitOf, splitOfKey, TEST_PERCENT, VALIDATION_PERCENT } from './split.js';
 import { problemPrompt } from './prompt.js';
 import { countResponseTokens, RESPONSE_TAGS } from '../reward/format.js';
 
@@ -31,12 +32,13 @@ const all = (split: Split): Problem[] =>
   FAMILIES.flatMap((family) => LEVELS.flatMap((level) => Array.from({ length: SEEDS }, (_, seed) => get(family, level, split, seed))));
 
 const train = all('train');
+const validation = all('validation');
 const test = all('test');
 
 describe('generateProblem', () => {
   it('is a function of (family, level, split, seed)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...FAMILIES), fc.constantFrom(...LEVELS), fc.constantFrom<Split>('train', 'test'), fc.nat(), (family, level, split, seed) => {
+      fc.property(fc.constantFrom(...FAMILIES), fc.constantFrom(...LEVELS), fc.constantFrom<Split>(...SPLITS), fc.nat(), (family, level, split, seed) => {
         const a = get(family, level, split, seed);
         const b = get(family, level, split, seed);
         expect(b).toEqual(a);
@@ -53,21 +55,64 @@ describe('generateProblem', () => {
     }
   });
 
-  it('keeps the train and test splits disjoint, by content', () => {
-    const trainKeys = new Set(train.map(contentKey));
-    const testKeys = new Set(test.map(contentKey));
-    for (const key of testKeys) expect(trainKeys.has(key)).toBe(false);
-    for (const p of train) expect(splitOf(p)).toBe('train');
-    for (const p of test) expect(splitOf(p)).toBe('test');
-    expect(new Set(test.map((p) => p.split))).toEqual(new Set(['test']));
+  it('keeps the train, validation and test splits disjoint, by content', () => {
+    const keys = { train: new Set(train.map(contentKey)), validation: new Set(validation.map(contentKey)), test: new Set(test.map(contentKey)) };
+    for (const a of SPLITS) for (const b of SPLITS) if (a !== b) for (const key of keys[a]) expect(keys[b].has(key), `${a} ∩ ${b}`).toBe(false);
+    for (const [split, problems] of [['train', train], ['validation', validation], ['test', test]] as const) {
+      for (const p of problems) {
+        expect(splitOf(p)).toBe(split);
+        expect(p.split).toBe(split);
+      }
+    }
   });
 
-  it('assigns about TEST_PERCENT of freshly drawn problems to test', () => {
+  it('puts every content key in exactly one split, by its bucket, and test where the two-way split put it', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9a-f]{64}$/), (key) => {
+        const bucket = Number.parseInt(key.slice(0, 8), 16) % 100;
+        expect(bucketOfKey(key)).toBe(bucket);
+        const split = splitOfKey(key);
+        const expected = bucket < TEST_PERCENT ? 'test' : bucket < TEST_PERCENT + VALIDATION_PERCENT ? 'validation' : 'train';
+        expect(split).toBe(expected);
+        // The split before validation existed: test ⇔ bucket < TEST_PERCENT. Test membership is unchanged.
+        expect(split === 'test').toBe(bucket < TEST_PERCENT);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('draws a problem of the requested split for any family, level and seed, never one of another split', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...FAMILIES), fc.constantFrom(...LEVELS), fc.nat(), (family, level, seed) => {
+        const drawn = SPLITS.map((split) => get(family, level, split, seed));
+        drawn.forEach((p, i) => expect(splitOf(p)).toBe(SPLITS[i]));
+        expect(new Set(drawn.map(contentKey)).size).toBe(SPLITS.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('draws the same test problems as before the validation split existed (golden ids of seed 7)', () => {
+    const drawn = sampleProblems({ families: [...FAMILIES], levels: [...LEVELS], split: 'test', seed: 7, count: 6 });
+    if (E.isLeft(drawn)) throw drawn.left;
+    expect(drawn.right.map((p) => p.id)).toEqual([
+      'chart-7c9f3518c28107dd',
+      'arithmetic-235938d6adde9912',
+      'comparison-e9cf5b81ff5bd52f',
+      'counting-c7f6eaa3e7b8e08e',
+      'pattern-def7fc97f3ba442e',
+      'comparison-aa0139a1b38c09e3',
+    ]);
+  });
+
+  it('assigns about TEST_PERCENT of freshly drawn problems to test and VALIDATION_PERCENT to validation', () => {
     const rng = Rng.fromSeed(5);
     const drafts = FAMILIES.flatMap((family) => Array.from({ length: 200 }, () => GENERATORS[family](3, rng)));
-    const share = drafts.filter((d) => splitOf(d) === 'test').length / drafts.length;
-    expect(share).toBeGreaterThan((TEST_PERCENT - 5) / 100);
-    expect(share).toBeLessThan((TEST_PERCENT + 5) / 100);
+    const share = (split: Split): number => drafts.filter((d) => splitOf(d) === split).length / drafts.length;
+    expect(share('test')).toBeGreaterThan((TEST_PERCENT - 5) / 100);
+    expect(share('test')).toBeLessThan((TEST_PERCENT + 5) / 100);
+    expect(share('validation')).toBeGreaterThan((VALIDATION_PERCENT - 4) / 100);
+    expect(share('validation')).toBeLessThan((VALIDATION_PERCENT + 4) / 100);
   });
 
   it('draws images of the model input size with values in [0, 1]', () => {

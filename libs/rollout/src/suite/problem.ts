@@ -41,8 +41,12 @@ export interface PromptItem extends AnswerTarget {
 export const FAMILIES = ['counting', 'comparison', 'arithmetic', 'chart', 'pattern'] as const;
 export type Family = (typeof FAMILIES)[number];
 
-export type Split = 'train' | 'test';
-export const SPLITS: readonly Split[] = ['train', 'test'];
+/** The suite's splits: train for training, validation for every choice of settings, test only ever reported (split.ts). */
+export const SPLITS = ['train', 'validation', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+/** The splits a held-out evaluation may target. */
+export const HELD_OUT_SPLITS = ['validation', 'test'] as const;
+export type HeldOutSplit = (typeof HELD_OUT_SPLITS)[number];
 
 /** The difficulty levels every family defines (`<FAMILY>_LEVELS` in families/); the one list of them. */
 export const LEVELS = [1, 2, 3, 4, 5] as const;
