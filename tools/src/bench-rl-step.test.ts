@@ -39,7 +39,8 @@ describe('rl-step bench', () => {
       expect(result.rows).toBe(6);
       expect(result.generatedTokens).toBe(6 * 4);
       expect(result.tokensInBatch).toBe(6 * (16 + 5 + 4));
-      expect(result.tokensComputed).toBe(result.tokensInBatch);
+      // Each prompt's image and prompt once (shared prefixes), every response.
+      expect(result.tokensComputed).toBe(2 * (16 + 5) + 6 * 4);
       for (const figure of [result.rlStepSeconds, result.generationTokensPerSecond, result.trainTokensPerSecond, result.trainGflops, result.trainShareOfMatmulPeak, result.peakRssMb]) {
         expect(Number.isFinite(figure) && figure > 0).toBe(true);
       }
