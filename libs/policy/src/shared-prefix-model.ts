@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { geometry, type PolicyConfig } from './config.js';
 import { attentionBias, patchify, type LayoutInput } from './layout.js';
 import { encodeImages, headLogits, param, residualBlock, tokenLogProbs, type ParamTensors, type TeacherForced } from './model.js';
-import { attend, attendGrad, customOp, embed, qkvProject, qkvProjectGrad, type HeadShape } from './ops.js';
+import { attend, attendGrad, customOp, embed, oneHotFloat, qkvProject, qkvProjectGrad, type HeadShape } from './ops.js';
 import { teacherForcedRows } from './policy.js';
 import { buildPackedLayout, prefixGroups, sharesPrefixes, suffixAttentionBias, type PackedLayout } from './shared-prefix.js';
 
@@ -30,45 +30,38 @@ interface PackedShape extends HeadShape {
   readonly batch: number;
 }
 
-/** Rows [B] of each group in order, and whether they are the uniform contiguous blocks u·G … u·G + G − 1. */
+/** Each row's group as int32 ids [B] and as one-hot rows E [B, U] (float32) with Eᵀ. */
 interface GroupIndex {
   readonly groupOf: tf.Tensor1D;
-  readonly uniform: boolean;
-  /** Rows sorted by group (stable), and the count of each group. */
-  readonly order: Int32Array;
-  readonly counts: readonly number[];
+  readonly oneHot: tf.Tensor2D;
+  readonly oneHotT: tf.Tensor2D;
 }
 
 const groupIndex = (groupOf: Int32Array, groups: number): GroupIndex => {
-  const batch = groupOf.length;
-  const size = batch / groups;
-  const uniform = Number.isInteger(size) && groupOf.every((u, b) => u === Math.floor(b / size));
-  const order = Int32Array.from(Array.from(groupOf.keys()).sort((a, b) => groupOf[a]! - groupOf[b]! || a - b));
-  const counts = new Array<number>(groups).fill(0);
-  groupOf.forEach((u) => counts[u]!++);
-  return { groupOf: tf.tensor1d(groupOf, 'int32'), uniform, order, counts };
+  const ids = tf.tensor1d(groupOf, 'int32');
+  // A one-hot needs depth ≥ 2; one group is a column of ones.
+  const oneHot = groups === 1 ? tf.ones([groupOf.length, 1]) : oneHotFloat(ids, groups);
+  return { groupOf: ids, oneHot: oneHot as tf.Tensor2D, oneHotT: tf.transpose(oneHot) as tf.Tensor2D };
+};
+
+/**
+ * Y[j, b, :] = Σ_u E[b, u]·X[j, u, :] for X [S, U, F] as one plain product E·X' with X' = X laid
+ * out [U, S·F] (tfjs-backend-wasm's gather runs element by element; its matmul is XNNPACK).
+ * With Eᵀ instead of E it sums rows over their groups, the gradient of the broadcast.
+ */
+const mixRows = (x: tf.Tensor, seq: number, features: number, mixer: tf.Tensor2D): tf.Tensor3D => {
+  const [to, from] = mixer.shape;
+  const laidOut = tf.reshape(tf.transpose(tf.reshape(x, [seq, from, features]), [1, 0, 2]), [from, seq * features]);
+  return tf.transpose(tf.reshape(tf.matMul(mixer, laidOut), [to, seq, features]), [1, 0, 2]);
 };
 
 /** Keys or values of the prefixes [S_p, U·h, d_h] for every row's group, [S_p, B·h, d_h]. */
-const broadcastToRows = (x: tf.Tensor3D, s: PackedShape, index: GroupIndex): tf.Tensor3D => {
-  const hd = s.heads * s.headDim;
-  return tf.reshape(tf.gather(tf.reshape(x, [s.prefixSeq, s.groups, hd]), index.groupOf, 1), [s.prefixSeq, s.batch * s.heads, s.headDim]);
-};
+const broadcastToRows = (x: tf.Tensor3D, s: PackedShape, index: GroupIndex): tf.Tensor3D =>
+  tf.reshape(mixRows(x, s.prefixSeq, s.heads * s.headDim, index.oneHot), [s.prefixSeq, s.batch * s.heads, s.headDim]);
 
 /** The gradient of `broadcastToRows`: [S_p, B·h, d_h] summed over the rows of each group, [S_p, U·h, d_h]. */
-const sumOverGroups = (dx: tf.Tensor3D, s: PackedShape, index: GroupIndex): tf.Tensor3D => {
-  const hd = s.heads * s.headDim;
-  const shape: [number, number, number] = [s.prefixSeq, s.groups * s.heads, s.headDim];
-  if (index.uniform) return tf.reshape(tf.sum(tf.reshape(dx, [s.prefixSeq, s.groups, s.batch / s.groups, hd]), 2), shape);
-  const sorted = tf.gather(tf.reshape(dx, [s.prefixSeq, s.batch, hd]), tf.tensor1d(index.order, 'int32'), 1);
-  let start = 0;
-  const sums = index.counts.map((count) => {
-    const sum = tf.sum(tf.slice(sorted, [0, start, 0], [s.prefixSeq, count, hd]), 1, true);
-    start += count;
-    return sum;
-  });
-  return tf.reshape(tf.concat(sums, 1), shape);
-};
+const sumOverGroups = (dx: tf.Tensor3D, s: PackedShape, oneHotT: tf.Tensor2D): tf.Tensor3D =>
+  tf.reshape(mixRows(dx, s.prefixSeq, s.heads * s.headDim, oneHotT), [s.prefixSeq, s.groups * s.heads, s.headDim]);
 
 /**
  * The attention sub-layer over packed rows x [S_p·U + T·B, D] with its gradient; `prefixBias`
@@ -92,18 +85,19 @@ const packedAttention = (s: PackedShape, prefixBias: tf.Tensor3D, suffixBias: tf
       const vAll = tf.concat([broadcastToRows(vp, s, index), vs], 0);
       const prefix = attend(qp, kp, vp, prefixBias);
       const suffix = attend(qs, kAll, vAll, suffixBias);
-      save([xHat, r, qp, kp, vp, prefix.p, prefix.pt, qs, kAll, vAll, suffix.p, suffix.pt, gIn!, wIn!, bIn!]);
+      // Eᵀ is saved: tensors of the enclosing scope are gone when the gradient runs.
+      save([xHat, r, qp, kp, vp, prefix.p, prefix.pt, qs, kAll, vAll, suffix.p, suffix.pt, gIn!, wIn!, bIn!, index.oneHotT]);
       return {
         value: rowsOf(prefix.out, suffix.out),
         gradFunc: (dy, saved) => {
           const [xh, rs] = saved as [tf.Tensor2D, tf.Tensor2D];
           const [qp2, kp2, vp2, pp, ppt, qs2, kAll2, vAll2, sp, spt] = saved.slice(2, 12) as tf.Tensor3D[] as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-          const [gs, ws, bs] = saved.slice(12) as [tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+          const [gs, ws, bs, oneHotT] = saved.slice(12) as [tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
           const [dOp, dOs] = split(dy as tf.Tensor2D);
           const suffixGrad = attendGrad(dOs, qs2, kAll2, vAll2, { p: sp, pt: spt });
           const prefixGrad = attendGrad(dOp, qp2, kp2, vp2, { p: pp, pt: ppt });
           const fromSuffix = (g: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] => [
-            sumOverGroups(tf.slice(g, [0, 0, 0], [s.prefixSeq, s.batch * s.heads, s.headDim]), s, index),
+            sumOverGroups(tf.slice(g, [0, 0, 0], [s.prefixSeq, s.batch * s.heads, s.headDim]), s, oneHotT),
             tf.slice(g, [s.prefixSeq, 0, 0], [s.suffixSeq, s.batch * s.heads, s.headDim]),
           ];
           const [dKpShared, dKs] = fromSuffix(suffixGrad.dK);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { geometry, type PolicyConfig } from './config.js';
 import { buildLayout, patchify, type LayoutInput } from './layout.js';
 import { forwardHidden, headLogits, type LayerKv, type ParamTensors } from './model.js';
+import { oneHotFloat } from './ops.js';
 import { prefixGroups, sharesPrefixes } from './shared-prefix.js';
 
 /**
@@ -30,9 +31,10 @@ export const sharedPrefill = (
   const kv: LayerKv[] = [];
   const patches = tf.tensor2d(patchify(config, reps.map((p) => p.image)), [imageTokens * u, patchDim]);
   const hidden = forwardHidden(params, config, { layout, patches }, kv);
-  const groupOf = tf.tensor1d(groups.groupOf, 'int32');
+  // Rows are picked by one-hot products E [B, U] (XNNPACK), not by gather (element by element on wasm).
+  const oneHot = u === 1 ? tf.ones([prompts.length, 1]) : oneHotFloat(tf.tensor1d(groups.groupOf, 'int32'), u);
   const last = tf.slice(hidden, [(layout.seq - 1) * u, 0], [u, config.dModel]);
   const toRows = (x: tf.Tensor3D): tf.Tensor3D =>
-    tf.reshape(tf.gather(tf.reshape(x, [u, config.heads * layout.seq * headDim]), groupOf), [prompts.length * config.heads, layout.seq, headDim]);
-  return { logits: tf.gather(headLogits(params, config, last), groupOf), ks: kv.map((x) => toRows(x.k)), vs: kv.map((x) => toRows(x.v)) };
+    tf.reshape(tf.matMul(oneHot, tf.reshape(x, [u, config.heads * layout.seq * headDim])), [prompts.length * config.heads, layout.seq, headDim]);
+  return { logits: tf.matMul(oneHot, headLogits(params, config, last)), ks: kv.map((x) => toRows(x.k)), vs: kv.map((x) => toRows(x.v)) };
 };
