@@ -163,10 +163,13 @@ describe('packed teacher forcing', () => {
 });
 
 describe('shared prefill', () => {
-  it('decodes the same tokens, log-probs and logits as prefilling every row', () => {
+  it.each([
+    ['consecutive groups of 3 (one prefix per group)', [3, 3], undefined],
+    ['groups of mixed sizes in any order (every row its own prefix)', [3, 1, 2], [0, 3, 1, 4, 2, 5]],
+  ])('decodes the same tokens, log-probs and logits as prefilling every row: %s', (_, sizes, order) => {
     const policy = Policy.create(config, 4);
     try {
-      const rows = sequencesOf(10, [3, 1, 2], [0, 3, 1, 4, 2, 5]).map(({ image, promptTokens }) => ({ image, promptTokens }));
+      const rows = sequencesOf(10, sizes, order).map(({ image, promptTokens }) => ({ image, promptTokens }));
       const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: config.maxResponseTokens, stopAtEos: false };
       const logits = (shared: boolean): Float32Array[] => {
         const steps: Float32Array[] = [];
