@@ -2,10 +2,13 @@
  * The TensorFlow.js engine: the built-in vision-language policy behind the engine contract
  * (libs/engine/src/contract.ts, the gradient-by-log-prob contract).
  *
- *   sample            each prompt repeated G times (row p·G + g), KV-cached decoding (generate.ts),
- *                     logits read back asynchronously
+ *   sample            each prompt repeated G times (row p·G + g), KV-cached decoding (generate.ts)
+ *                     with each prompt prefilled once (shared-prefix-prefill.ts), logits read
+ *                     back asynchronously
  *   forward           teacher-forced logp[b,t] and H[b,t] (model.ts), under the full or a
- *                     patch-masked image (PAPO), by the policy or the frozen reference
+ *                     patch-masked image (PAPO), by the policy or the frozen reference; rows that
+ *                     share image and prompt are packed, the prefix computed once
+ *                     (shared-prefix-model.ts; forwardBackward too)
  *   forwardBackward   G ← G + ∇θ Σ_terms [ Σ_{b,t} m·w·logp + Σ_{b,t} m·u·H ]  (m the response mask)
  *   optimStep         global-norm clip and AdamW on G, then G ← 0 (engine/optimizer-state.ts)
  *
