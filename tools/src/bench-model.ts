@@ -118,7 +118,7 @@ const trainingStep = async (engine: Engine, sequences: readonly SequenceInput[],
 };
 
 /** GFLOP/s of each of `repeats` timed n × n × n float32 products (after one untimed). */
-const matmulSamples = (n: number, repeats = 5): number[] => {
+export const matmulSamples = (n: number, repeats = 5): number[] => {
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
   const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
   const once = (): void => {

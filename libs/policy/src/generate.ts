@@ -26,6 +26,7 @@ import { embedTokens, forwardHidden, headLogits, param, type LayerKv, type Param
 import { linear, normLinear } from './ops.js';
 import { promptSeed, type PromptInput } from '@rlflow/engine';
 import { sampleToken, type SamplingParams } from './sampling.js';
+import { sharedPrefill } from './shared-prefix-prefill.js';
 import { EOS_ID } from './tokenizer.js';
 
 /** A prompt as the engine contract has it. */
@@ -50,6 +51,8 @@ export interface Generation {
 export interface GenerateOptions {
   /** Use the key/value cache (default true). */
   readonly useCache?: boolean;
+  /** Prefill each shared image + prompt once (rows with the same prefix, e.g. the G samples of a prompt; default false). */
+  readonly sharedPrefixes?: boolean;
   /** Receives the logits [B·V] of every step (tests compare cached and uncached decoding with it). */
   readonly onStepLogits?: (step: number, logits: Float32Array) => void;
   /** Rows come in groups of this many per prompt, each group with its own random stream (see the header). */
@@ -69,16 +72,19 @@ const prefill = (
   params: ParamTensors,
   config: PolicyConfig,
   prompts: readonly PromptInput[],
+  sharedPrefixes: boolean,
 ): { logits: tf.Tensor2D; state: DecodeState } => {
   const layout = buildLayout(config, prompts, 0);
   const { batch, seq } = layout;
   const result = tf.tidy(() => {
+    const bias = new Float32Array(batch * seq);
+    for (let i = 0; i < bias.length; i++) bias[i] = layout.keyValid[i] === 1 ? 0 : MASKED_SCORE;
+    const shared = sharedPrefixes ? sharedPrefill(params, config, prompts) : undefined;
+    if (shared !== undefined) return { ...shared, bias: tf.tensor4d(bias, [batch, 1, 1, seq]) };
     const kv: LayerKv[] = [];
     const patches = tf.tensor2d(patchify(config, prompts.map((p) => p.image)), [layout.imageTokens * batch, geometry(config).patchDim]);
     const hidden = forwardHidden(params, config, { layout, patches }, kv);
     const last = tf.slice(hidden, [(seq - 1) * batch, 0], [batch, config.dModel]);
-    const bias = new Float32Array(batch * seq);
-    for (let i = 0; i < bias.length; i++) bias[i] = layout.keyValid[i] === 1 ? 0 : MASKED_SCORE;
     return {
       logits: headLogits(params, config, last),
       ks: kv.map((x) => x.k),
@@ -184,7 +190,7 @@ function* decode(
   let state: DecodeState | undefined;
   let logitsTensor: tf.Tensor2D;
   if (useCache) {
-    const first = prefill(params, config, prompts);
+    const first = prefill(params, config, prompts, options.sharedPrefixes ?? false);
     state = first.state;
     logitsTensor = first.logits;
   } else {

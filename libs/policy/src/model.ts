@@ -42,6 +42,17 @@ export const attentionShape = (config: PolicyConfig, seq: number, batch: number)
   headDim: geometry(config).headDim,
 });
 
+/** The attention sub-layer of a block before its output projection: RMSNorm, Q/K/V, attention; [N, D] → [N, D]. */
+export type AttentionSubLayer = (x: tf.Tensor2D, gain: tf.Tensor1D, wqkv: tf.Tensor2D, bqkv: tf.Tensor1D) => tf.Tensor2D;
+
+/** One pre-norm transformer block on token rows x [N, D] around `attention`: the residuals, the output projection and the MLP are row-wise. */
+export const residualBlock = (params: ParamTensors, config: PolicyConfig, prefix: string, x: tf.Tensor2D, attention: AttentionSubLayer): tf.Tensor2D => {
+  const mixed = attention(x, param(params, `${prefix}.norm1`), param(params, `${prefix}.attn.qkv.w`), param(params, `${prefix}.attn.qkv.b`));
+  const x1 = tf.add(x, linear(mixed, param(params, `${prefix}.attn.out.w`), param(params, `${prefix}.attn.out.b`))) as tf.Tensor2D;
+  const up = normLinear(x1, param(params, `${prefix}.norm2`), param(params, `${prefix}.mlp.up.w`), param(params, `${prefix}.mlp.up.b`), config.normEps, true);
+  return tf.add(x1, linear(up, param(params, `${prefix}.mlp.down.w`), param(params, `${prefix}.mlp.down.b`))) as tf.Tensor2D;
+};
+
 /**
  * One pre-norm transformer block on x [S·B, D]; `bias` [S, G, S] is the attention mask (null:
  * none). With `kv` given (prefill, no gradient) the layer's keys and values are pushed to it in
@@ -55,22 +66,13 @@ export const block = (
   bias: tf.Tensor3D | null,
   shape: AttentionShape,
   kv?: LayerKv[],
-): tf.Tensor2D => {
-  const gain = param<tf.Rank.R1>(params, `${prefix}.norm1`);
-  const wqkv = param<tf.Rank.R2>(params, `${prefix}.attn.qkv.w`);
-  const bqkv = param<tf.Rank.R1>(params, `${prefix}.attn.qkv.b`);
-  let mixed: tf.Tensor2D;
-  if (kv === undefined) {
-    mixed = attentionBlock(x, gain, wqkv, bqkv, bias, shape, config.normEps);
-  } else {
-    const forward = attentionForward(x, gain, wqkv, bqkv, bias, shape, config.normEps);
+): tf.Tensor2D =>
+  residualBlock(params, config, prefix, x, (xIn, gain, wqkv, bqkv) => {
+    if (kv === undefined) return attentionBlock(xIn, gain, wqkv, bqkv, bias, shape, config.normEps);
+    const forward = attentionForward(xIn, gain, wqkv, bqkv, bias, shape, config.normEps);
     kv.push({ k: tf.transpose(forward.k, [1, 0, 2]), v: tf.transpose(forward.v, [1, 0, 2]) });
-    mixed = forward.out;
-  }
-  const x1 = tf.add(x, linear(mixed, param(params, `${prefix}.attn.out.w`), param(params, `${prefix}.attn.out.b`))) as tf.Tensor2D;
-  const up = normLinear(x1, param(params, `${prefix}.norm2`), param(params, `${prefix}.mlp.up.w`), param(params, `${prefix}.mlp.up.b`), config.normEps, true);
-  return tf.add(x1, linear(up, param(params, `${prefix}.mlp.down.w`), param(params, `${prefix}.mlp.down.b`))) as tf.Tensor2D;
-};
+    return forward.out;
+  });
 
 /** Image prefix tokens [I·B, D] (time-major) from patches [I·B, patchDim]. */
 export const encodeImages = (params: ParamTensors, config: PolicyConfig, patches: tf.Tensor2D, batch: number): tf.Tensor2D => {

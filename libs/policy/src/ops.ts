@@ -33,7 +33,7 @@ interface Forward {
 }
 
 /** An op with a hand-written gradient: `forward(inputs, save)` returns the value and its gradient function. */
-const customOp =
+export const customOp =
   (forward: (inputs: tf.Tensor[], save: Save) => Forward) =>
   (...inputs: tf.Tensor[]): tf.Tensor =>
     tf.customGrad((...args: Array<tf.Tensor | Save>) => forward(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as Save))(...inputs);
@@ -77,7 +77,8 @@ export const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, re
 
 /** Row-normalised x̂ = x·r and r = (mean(x²) + ε)^(-1/2) [N, 1]. */
 const rmsScale = (x: tf.Tensor2D, eps: number): { xHat: tf.Tensor2D; r: tf.Tensor2D } => {
-  const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)) as tf.Tensor2D;
+  // x·x, not tf.square: the same values, and tfjs-backend-wasm runs Square an order of magnitude slower than Multiply.
+  const r = tf.rsqrt(tf.add(tf.mean(tf.mul(x, x), -1, true), eps)) as tf.Tensor2D;
   return { xHat: tf.mul(x, r), r };
 };
 
@@ -122,12 +123,16 @@ export const normLinear = (x: tf.Tensor2D, gain: tf.Tensor1D, w: tf.Tensor2D, b:
 export const groupedMatMul = (a: tf.Tensor, b: tf.Tensor, m: number, k: number, g: number, n: number): tf.Tensor3D =>
   tf.reshape(tf.depthwiseConv2d(tf.reshape(a, [1, m, k, g]) as tf.Tensor4D, tf.reshape(b, [1, k, g, n]) as tf.Tensor4D, 1, 'valid'), [m, g, n]);
 
-export interface AttentionShape {
+/** Heads and their width: what the Q/K/V projections and the attention scale depend on. */
+export interface HeadShape {
+  readonly heads: number;
+  readonly headDim: number;
+}
+
+export interface AttentionShape extends HeadShape {
   /** Sequence length (queries = keys). */
   readonly seq: number;
   readonly batch: number;
-  readonly heads: number;
-  readonly headDim: number;
 }
 
 /**
@@ -145,11 +150,78 @@ const qkvWeights = (gain: tf.Tensor, wqkv: tf.Tensor, bqkv: tf.Tensor, columnSca
   };
 };
 
-const columnScaleOf = (s: AttentionShape): tf.Tensor1D => {
+const columnScaleOf = (s: HeadShape): tf.Tensor1D => {
   const d = s.heads * s.headDim;
   const values = new Float32Array(3 * d).fill(1);
   values.fill(1 / Math.sqrt(s.headDim), 0, d);
   return tf.tensor1d(values);
+};
+
+/** x̂ = RMSNorm(x) (gain folded into the weights) and the token rows [N, D] of q (scaled), k, v. */
+export const qkvProject = (
+  x: tf.Tensor2D,
+  gain: tf.Tensor1D,
+  wqkv: tf.Tensor2D,
+  bqkv: tf.Tensor1D,
+  s: HeadShape,
+  eps: number,
+): { xHat: tf.Tensor2D; r: tf.Tensor2D; qkv: tf.Tensor2D[] } => {
+  const { xHat, r } = rmsScale(x, eps);
+  const { w, b } = qkvWeights(gain, wqkv, bqkv, columnScaleOf(s));
+  return { xHat, r, qkv: [0, 1, 2].map((i) => tf.fused.matMul({ a: xHat, b: w[i]!, bias: b[i]! }) as tf.Tensor2D) };
+};
+
+/**
+ * Gradients of `qkvProject` from dZ = ∂L/∂(q, k, v) in token rows [N, D]: dx̂ = Σ_{q,k,v} dZ·W'ᵀ,
+ * dW' = x̂ᵀ·dZ, db' = Σ_rows dZ, mapped back through W' = g ⊙ W ⊙ c: dW = g ⊙ c ⊙ dW',
+ * db = c ⊙ db', dg = Σ_cols (W ⊙ c) ⊙ dW'; returns [dx, dGain, dW, db].
+ */
+export const qkvProjectGrad = (dZ: readonly tf.Tensor2D[], xHat: tf.Tensor2D, r: tf.Tensor2D, gain: tf.Tensor1D, wqkv: tf.Tensor2D, bqkv: tf.Tensor1D, s: HeadShape): tf.Tensor[] => {
+  const rows = xHat.shape[0];
+  const d = s.heads * s.headDim;
+  const columnScale = columnScaleOf(s);
+  const { w } = qkvWeights(gain, wqkv, bqkv, columnScale);
+  const dxHat = tf.addN(dZ.map((dz, i) => tf.matMul(dz, tf.transpose(w[i]!))));
+  const xHatT = tf.concat([tf.transpose(xHat), tf.ones([1, rows])], 0);
+  const full = tf.concat(dZ.map((dz) => tf.matMul(xHatT, dz)), 1);
+  const dScaled = tf.slice(full, [0, 0], [d, 3 * d]);
+  const dbScaled = tf.reshape(tf.slice(full, [d, 0], [1, 3 * d]), [3 * d]);
+  const dW = tf.mul(tf.mul(tf.expandDims(gain, 1), dScaled), columnScale);
+  const dGain = tf.sum(tf.mul(tf.mul(wqkv, columnScale), dScaled), 1);
+  return [rmsScaleGrad(dxHat, xHat, r), dGain, dW, tf.mul(dbScaled, columnScale)];
+};
+
+/** Attention of G = sequences × heads groups: queries [S_q, G, d_h] over keys and values [S_k, G, d_h]. */
+export interface Attended {
+  /** Probabilities [S_q, G, S_k] and the same laid out [S_q, S_k, G]. */
+  readonly p: tf.Tensor3D;
+  readonly pt: tf.Tensor3D;
+  /** P·v, [S_q, G, d_h]. */
+  readonly out: tf.Tensor3D;
+}
+
+/** P = softmax(q·kᵀ + bias), out = P·v per group; `bias` [S_q, G, S_k] holds 0 or −1e9 (null: none). */
+export const attend = (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D | null): Attended => {
+  const [sq, g, dh] = q.shape;
+  const sk = k.shape[0];
+  const scores = groupedMatMul(tf.transpose(q, [0, 2, 1]), tf.transpose(k, [2, 1, 0]), sq, dh, g, sk);
+  const p = tf.softmax(bias === null ? scores : tf.add(scores, bias)) as tf.Tensor3D;
+  const pt = tf.transpose(p, [0, 2, 1]);
+  return { p, pt, out: groupedMatMul(pt, v, sq, sk, g, dh) };
+};
+
+/**
+ * Gradients of `attend` from dO [S_q, G, d_h]: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − Σ_j dP⊙P),
+ * dQ = dS·K, dK = dSᵀ·Q.
+ */
+export const attendGrad = (dO: tf.Tensor3D, q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, a: Pick<Attended, 'p' | 'pt'>): { dQ: tf.Tensor3D; dK: tf.Tensor3D; dV: tf.Tensor3D } => {
+  const [sq, g, dh] = q.shape;
+  const sk = k.shape[0];
+  const dV = groupedMatMul(tf.transpose(a.pt, [1, 0, 2]), dO, sk, sq, g, dh);
+  const dP = groupedMatMul(tf.transpose(dO, [0, 2, 1]), tf.transpose(v, [2, 1, 0]), sq, dh, g, sk);
+  const dS = tf.mul(a.p, tf.sub(dP, tf.sum(tf.mul(dP, a.p), -1, true)));
+  const dSt = tf.transpose(dS, [0, 2, 1]);
+  return { dQ: groupedMatMul(dSt, k, sq, sk, g, dh), dK: groupedMatMul(tf.transpose(dSt, [1, 0, 2]), q, sk, sq, g, dh), dV };
 };
 
 /** Everything the attention sub-layer computes on the way forward (kept for its gradient). */
@@ -183,22 +255,16 @@ export const attentionForward = (
   eps: number,
 ): AttentionForward => {
   const g = s.batch * s.heads;
-  const { xHat, r } = rmsScale(x, eps);
-  const { w, b } = qkvWeights(gain, wqkv, bqkv, columnScaleOf(s));
-  const [q, k, v] = [0, 1, 2].map((i) => tf.reshape(tf.fused.matMul({ a: xHat, b: w[i]!, bias: b[i]! }), [s.seq, g, s.headDim]) as tf.Tensor3D);
-  const scores = groupedMatMul(tf.transpose(q!, [0, 2, 1]), tf.transpose(k!, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
-  const p = tf.softmax(bias === null ? scores : tf.add(scores, bias)) as tf.Tensor3D;
-  const pt = tf.transpose(p, [0, 2, 1]);
-  const out = tf.reshape(groupedMatMul(pt, v!, s.seq, s.seq, g, s.headDim), [s.seq * s.batch, s.heads * s.headDim]) as tf.Tensor2D;
-  return { out, xHat, r, q: q!, k: k!, v: v!, p, pt };
+  const { xHat, r, qkv } = qkvProject(x, gain, wqkv, bqkv, s, eps);
+  const [q, k, v] = qkv.map((z) => tf.reshape(z, [s.seq, g, s.headDim]) as tf.Tensor3D);
+  const { p, pt, out } = attend(q!, k!, v!, bias);
+  return { out: tf.reshape(out, [s.seq * s.batch, s.heads * s.headDim]) as tf.Tensor2D, xHat, r, q: q!, k: k!, v: v!, p, pt };
 };
 
 /**
  * The attention sub-layer (RMSNorm, Q/K/V projections, multi-head attention; the output
- * projection is a separate `linear`) with its gradient. With P the probabilities and dO the
- * incoming gradient: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − Σ_j dP⊙P), dQ' = dS·K, dK = dSᵀ·Q'
- * (Q' the scaled queries), then dx̂ = Σ_{q,k,v} dZ·W'ᵀ, dW' = x̂ᵀ·dZ, db' = Σ_rows dZ, mapped back
- * through W' = g ⊙ W ⊙ c: dW = g ⊙ c ⊙ dW', db = c ⊙ db', dg = Σ_cols (W ⊙ c) ⊙ dW'.
+ * projection is a separate `linear`) with its gradient: `attendGrad`, then `qkvProjectGrad`
+ * (the queries' dQ is taken w.r.t. the scaled queries, the scale sits in W').
  */
 export const attentionBlock = (
   x: tf.Tensor2D,
@@ -230,24 +296,9 @@ export const attentionBlock = (
           tf.Tensor2D,
           tf.Tensor1D,
         ];
-        const dO = tf.reshape(dy, [s.seq, g, s.headDim]);
-        const dV = groupedMatMul(tf.transpose(pt, [1, 0, 2]), dO, s.seq, s.seq, g, s.headDim);
-        const dP = groupedMatMul(tf.transpose(dO, [0, 2, 1]), tf.transpose(v, [2, 1, 0]), s.seq, s.headDim, g, s.seq);
-        const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
-        const dSt = tf.transpose(dS, [0, 2, 1]);
-        const dQ = groupedMatMul(dSt, k, s.seq, s.seq, g, s.headDim);
-        const dK = groupedMatMul(tf.transpose(dSt, [1, 0, 2]), q, s.seq, s.seq, g, s.headDim);
+        const { dQ, dK, dV } = attendGrad(tf.reshape(dy, [s.seq, g, s.headDim]), q, k, v, { p, pt });
         const dZ = [dQ, dK, dV].map((t) => tf.reshape(t, [rows, d]) as tf.Tensor2D);
-        const columnScale = columnScaleOf(s);
-        const { w } = qkvWeights(gs, ws, bs, columnScale);
-        const dxHat = tf.addN(dZ.map((dz, i) => tf.matMul(dz, tf.transpose(w[i]!))));
-        const xHatT = tf.concat([tf.transpose(xHat), tf.ones([1, rows])], 0);
-        const full = tf.concat(dZ.map((dz) => tf.matMul(xHatT, dz)), 1);
-        const dScaled = tf.slice(full, [0, 0], [d, 3 * d]);
-        const dbScaled = tf.reshape(tf.slice(full, [d, 0], [1, 3 * d]), [3 * d]);
-        const dW = tf.mul(tf.mul(tf.expandDims(gs, 1), dScaled), columnScale);
-        const dGain = tf.sum(tf.mul(tf.mul(ws, columnScale), dScaled), 1);
-        return [rmsScaleGrad(dxHat, xHat, r), dGain, dW, tf.mul(dbScaled, columnScale)];
+        return qkvProjectGrad(dZ, xHat, r, gs, ws, bs, s);
       },
     };
   });

@@ -55,7 +55,7 @@ export const clipScale = (norm: number, maxNorm: number): number => (maxNorm > 0
 
 /** ‖g‖₂ over all gradients, read back asynchronously (backends that cannot read synchronously). */
 export const readGlobalNorm = async (grads: readonly tf.Tensor[]): Promise<number> => {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.mul(g, g))))));
   try {
     return (await norm.data())[0]!;
   } finally {
@@ -78,7 +78,7 @@ export const adamWUpdate = (config: AdamWCoefficients, slot: AdamSlot, grad: tf.
   tf.tidy(() => {
     const g = scale === 1 ? grad : tf.mul(grad, scale);
     const m = tf.add(tf.mul(slot.m, config.beta1), tf.mul(g, 1 - config.beta1));
-    const v = tf.add(tf.mul(slot.v, config.beta2), tf.mul(tf.square(g), 1 - config.beta2));
+    const v = tf.add(tf.mul(slot.v, config.beta2), tf.mul(tf.mul(g, g), 1 - config.beta2));
     const mHat = tf.div(m, 1 - config.beta1 ** (step + 1));
     const vHat = tf.div(v, 1 - config.beta2 ** (step + 1));
     const adam = tf.div(mHat, tf.add(tf.sqrt(vHat), config.epsilon));

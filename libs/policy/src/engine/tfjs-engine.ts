@@ -2,10 +2,13 @@
  * The TensorFlow.js engine: the built-in vision-language policy behind the engine contract
  * (libs/engine/src/contract.ts, the gradient-by-log-prob contract).
  *
- *   sample            each prompt repeated G times (row p·G + g), KV-cached decoding (generate.ts),
- *                     logits read back asynchronously
+ *   sample            each prompt repeated G times (row p·G + g), KV-cached decoding (generate.ts)
+ *                     with each prompt prefilled once (shared-prefix-prefill.ts), logits read
+ *                     back asynchronously
  *   forward           teacher-forced logp[b,t] and H[b,t] (model.ts), under the full or a
- *                     patch-masked image (PAPO), by the policy or the frozen reference
+ *                     patch-masked image (PAPO), by the policy or the frozen reference; rows that
+ *                     share image and prompt are packed, the prefix computed once
+ *                     (shared-prefix-model.ts; forwardBackward too)
  *   forwardBackward   G ← G + ∇θ Σ_terms [ Σ_{b,t} m·w·logp + Σ_{b,t} m·u·H ]  (m the response mask)
  *   optimStep         global-norm clip and AdamW on G, then G ← 0 (engine/optimizer-state.ts)
  *
@@ -56,6 +59,7 @@ import { initialWeights, parameterCount } from '../params.js';
 import { FrozenParams, patchFlags, Policy, teacherForcedRows, type PatchMasking } from '../policy.js';
 import { fillStateCheckpoint, readStateCheckpoint, TRAINER_MANIFEST_FILE, TRAINER_POLICY_DIR } from '../trainer-checkpoint.js';
 import { validateSampling } from '../sampling.js';
+import { teacherForcedShared } from '../shared-prefix-model.js';
 import { microBatches } from './micro-batches.js';
 import { OptimizerState, readTensors } from './optimizer-state.js';
 
@@ -210,7 +214,7 @@ export class TfjsEngine implements Engine {
       const sampling = validateSampling(request.sampling, this.config.maxResponseTokens);
       if (E.isLeft(sampling)) return E.left(new StageError(stage, sampling.left.field, sampling.left.index, sampling.left.kind, sampling.left.detail));
       const rows = request.prompts.flatMap((p) => Array.from({ length: G }, () => p));
-      const { tokens, lengths, finished, logprobs, samplerLogprobs, mask } = await generateWithAsync(this.policy.variables, this.config, rows, request.sampling, request.seed, { samplesPerPrompt: G });
+      const { tokens, lengths, finished, logprobs, samplerLogprobs, mask } = await generateWithAsync(this.policy.variables, this.config, rows, request.sampling, request.seed, { samplesPerPrompt: G, sharedPrefixes: true });
       return E.right({ tokens, lengths, finished, logprobs, samplerLogprobs, mask });
     });
   }
@@ -234,7 +238,7 @@ export class TfjsEngine implements Engine {
       const flags = patchFlags(this.config, sequences.length, patchMasking(request.view));
       for (const rows of this.batches(sequences, width)) {
         const [lp, ent] = tf.tidy(() => {
-          const out = teacherForcedRows(params, this.config, sequences, rows, width, flags);
+          const out = teacherForcedShared(params, this.config, sequences, rows, width, flags);
           return [out.logp, out.entropy];
         });
         try {
@@ -262,18 +266,16 @@ export class TfjsEngine implements Engine {
       const batch = sequences.length;
       const logps = terms.map(() => new Float64Array(batch * width));
       const entropies = terms.map(() => new Float64Array(batch * width));
-      const { imageTokens } = geometry(this.config);
       const params = this.policy.variables;
       const varList = [...params.values()];
       let surrogate = 0;
       let tokens = 0;
       for (const rows of this.batches(sequences, width)) {
-        const promptWidth = Math.max(...rows.map((r) => sequences[r]!.promptTokens.length));
-        tokens += rows.length * (imageTokens + promptWidth + width) * terms.length;
         const kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
           const sums = prepared.right.map((term) => {
-            const out = teacherForcedRows(params, this.config, sequences, rows, width, term.flags);
+            const out = teacherForcedShared(params, this.config, sequences, rows, width, term.flags);
+            tokens += out.tokens;
             kept.push(tf.keep(out.logp), tf.keep(out.entropy));
             const w = tf.tensor2d(rowsOf(term.logpWeights, rows, width), [rows.length, width]);
             const weighted = tf.sum(tf.mul(w, out.logp));
