@@ -10,6 +10,7 @@
  * without the local warm start.
  */
 import type { EngineFactory, EngineInit } from '@rlflow/engine';
+import type { TextCodec } from '@rlflow/rollout';
 import type { RemoteConfig } from './config/types.js';
 
 export interface EngineEntry {
@@ -17,8 +18,8 @@ export interface EngineEntry {
   readonly load: () => Promise<EngineFactory>;
   /** The engine's initial policy comes from the local init (warm start, scratch, a checkpoint). */
   readonly localInit: boolean;
-  /** The engine's `model` option, from the config and the built-in model's config for a seed init. */
-  readonly modelOption: (remote: RemoteConfig, init: EngineInit, builtin: unknown) => Promise<unknown>;
+  /** The engine's `model` option, from the config, the built-in model's config for a seed init, and the run's text codec. */
+  readonly modelOption: (remote: RemoteConfig, init: EngineInit, builtin: unknown, codec: Pick<TextCodec, 'eosTokenId' | 'imageTokenId'>) => Promise<unknown>;
 }
 
 export const ENGINES = {
@@ -32,8 +33,8 @@ export const ENGINES = {
     description: 'a remote server of the Tinker training API (rlflow serve, SkyRL tx, TuFT, the hosted service): --engine-url',
     load: async () => (await import('@rlflow/tinker')).createTinkerEngine,
     localInit: false,
-    modelOption: async (remote, _init, builtin) => {
-      const { geometry, EOS_ID } = await import('@rlflow/policy');
+    modelOption: async (remote, _init, builtin, codec) => {
+      const { geometry } = await import('@rlflow/policy');
       const { VISION_TOKEN_RULES, visionTokens } = await import('@rlflow/tinker/vision-tokens');
       const config = builtin as Parameters<typeof geometry>[0];
       const rule = remote.imageTokens === 'builtin' ? undefined : VISION_TOKEN_RULES[remote.imageTokens];
@@ -47,7 +48,8 @@ export const ENGINES = {
         imageTokens: counted === undefined ? geometry(config).imageTokens : counted.right,
         maxPromptTokens: config.maxPromptTokens,
         maxResponseTokens: config.maxResponseTokens,
-        eosTokenId: EOS_ID,
+        eosTokenId: codec.eosTokenId,
+        imageTokenId: codec.imageTokenId,
         pollTimeoutMs: remote.pollTimeoutMs,
         requestTimeoutMs: remote.requestTimeoutMs,
         retryBaseDelayMs: remote.retryBaseDelayMs,

@@ -141,6 +141,7 @@ const evaluation = closed({
   samples: integerAtLeast(0),
   families,
   levels,
+  dataset: nullable(nonEmptyString),
 });
 
 const remote = closed({
@@ -148,6 +149,7 @@ const remote = closed({
   baseModel: nullable(nonEmptyString),
   loraRank: integerAtLeast(0),
   imageTokens: literalUnion(['builtin', ...VISION_TOKEN_RULE_NAMES]),
+  tokenizer: nullable(nonEmptyString),
   pollTimeoutMs: integerAtLeast(1),
   requestTimeoutMs: integerAtLeast(1),
   retryBaseDelayMs: integerAtLeast(1),

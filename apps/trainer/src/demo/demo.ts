@@ -12,7 +12,7 @@ import { bandPoints, curvePlotSpec, loadRun, pairedDifference, renderSvg, unsafe
 import type { SuiteEvaluation, SuiteItemResult } from '../evaluate/index.js';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
 import { loadEngineFactory } from '../engines.js';
-import { evaluateHeldOut, type HeldOutEvaluation } from '../pipeline/evaluate.js';
+import { evaluateHeldOut, isSuiteEvaluation, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
 import { ensureSftCheckpoint } from '../sft/index.js';
 
@@ -135,6 +135,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   if (E.isLeft(data)) throw data.left;
   const after = run.finalEvaluation;
   if (after === undefined) throw new Error(`the run in ${runDir} stopped (${run.reason}) before its final evaluation`);
+  if (!isSuiteEvaluation(after)) throw new Error(`the run in ${runDir} evaluated on a dataset, not on the suite the demo compares`);
 
   const problems = before.greedy.overall.count;
   const plots = [
