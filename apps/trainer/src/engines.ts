@@ -35,19 +35,23 @@ export const ENGINES = {
     localInit: false,
     modelOption: async (remote, _init, builtin, codec) => {
       const { geometry } = await import('@rlflow/policy');
-      const { VISION_TOKEN_RULES, visionTokens } = await import('@rlflow/tinker/vision-tokens');
+      const { VISION_TOKEN_RULES, VISION_TOKEN_RULE_NAMES, visionTokens } = await import('@rlflow/tinker/vision-tokens');
       const config = builtin as Parameters<typeof geometry>[0];
       const rule = remote.imageTokens === 'builtin' ? undefined : VISION_TOKEN_RULES[remote.imageTokens];
-      const counted = rule === undefined ? undefined : visionTokens(rule, config.imageSize, config.imageSize);
+      const imageSize = remote.imageSize ?? config.imageSize;
+      if (rule === undefined && imageSize !== config.imageSize) {
+        throw new Error(`remote.imageSize: is ${imageSize}, but remote.imageTokens builtin counts the built-in model's ${config.imageSize}×${config.imageSize} images; set remote.imageTokens to ${VISION_TOKEN_RULE_NAMES.join(' or ')}`);
+      }
+      const counted = rule === undefined ? undefined : visionTokens(rule, imageSize, imageSize);
       if (counted !== undefined && counted._tag === 'Left') throw counted.left;
       return {
         url: remote.url,
         baseModel: remote.baseModel,
         loraRank: remote.loraRank,
-        imageSize: config.imageSize,
-        imageTokens: counted === undefined ? geometry(config).imageTokens : counted.right,
-        maxPromptTokens: config.maxPromptTokens,
-        maxResponseTokens: config.maxResponseTokens,
+        imageSize,
+        imageTokens: counted === undefined ? geometry({ ...config, imageSize }).imageTokens : counted.right,
+        maxPromptTokens: remote.maxPromptTokens ?? config.maxPromptTokens,
+        maxResponseTokens: remote.maxResponseTokens ?? config.maxResponseTokens,
         eosTokenId: codec.eosTokenId,
         imageTokenId: codec.imageTokenId,
         pollTimeoutMs: remote.pollTimeoutMs,

@@ -35,6 +35,10 @@ export interface RemoteConfig {
   readonly imageTokens: 'builtin' | VisionTokenRuleName;
   /** A local Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json with chat_template): the model's own tokenizer and chat template; null: the built-in tokenizer. */
   readonly tokenizer: string | null;
+  /** The remote model's input and output budgets (images resized to imageSize², prompt and response token limits); null: the built-in model's. */
+  readonly imageSize: number | null;
+  readonly maxPromptTokens: number | null;
+  readonly maxResponseTokens: number | null;
   /** Long-poll request timeout, retry backoff and per-call deadline (ms). */
   readonly pollTimeoutMs: number;
   readonly requestTimeoutMs: number;
