@@ -10,6 +10,7 @@
  * without the local warm start.
  */
 import type { EngineFactory, EngineInit } from '@rlflow/engine';
+import type { TextCodec } from '@rlflow/rollout';
 import type { RemoteConfig } from './config/types.js';
 
 export interface EngineEntry {
@@ -17,8 +18,8 @@ export interface EngineEntry {
   readonly load: () => Promise<EngineFactory>;
   /** The engine's initial policy comes from the local init (warm start, scratch, a checkpoint). */
   readonly localInit: boolean;
-  /** The engine's `model` option, from the config and the built-in model's config for a seed init. */
-  readonly modelOption: (remote: RemoteConfig, init: EngineInit, builtin: unknown) => Promise<unknown>;
+  /** The engine's `model` option, from the config, the built-in model's config for a seed init, and the run's text codec. */
+  readonly modelOption: (remote: RemoteConfig, init: EngineInit, builtin: unknown, codec: Pick<TextCodec, 'eosTokenId' | 'imageTokenId'>) => Promise<unknown>;
 }
 
 export const ENGINES = {
@@ -32,22 +33,27 @@ export const ENGINES = {
     description: 'a remote server of the Tinker training API (rlflow serve, SkyRL tx, TuFT, the hosted service): --engine-url',
     load: async () => (await import('@rlflow/tinker')).createTinkerEngine,
     localInit: false,
-    modelOption: async (remote, _init, builtin) => {
-      const { geometry, EOS_ID } = await import('@rlflow/policy');
-      const { VISION_TOKEN_RULES, visionTokens } = await import('@rlflow/tinker/vision-tokens');
+    modelOption: async (remote, _init, builtin, codec) => {
+      const { geometry } = await import('@rlflow/policy');
+      const { VISION_TOKEN_RULES, VISION_TOKEN_RULE_NAMES, visionTokens } = await import('@rlflow/tinker/vision-tokens');
       const config = builtin as Parameters<typeof geometry>[0];
       const rule = remote.imageTokens === 'builtin' ? undefined : VISION_TOKEN_RULES[remote.imageTokens];
-      const counted = rule === undefined ? undefined : visionTokens(rule, config.imageSize, config.imageSize);
+      const imageSize = remote.imageSize ?? config.imageSize;
+      if (rule === undefined && imageSize !== config.imageSize) {
+        throw new Error(`remote.imageSize: is ${imageSize}, but remote.imageTokens builtin counts the built-in model's ${config.imageSize}×${config.imageSize} images; set remote.imageTokens to ${VISION_TOKEN_RULE_NAMES.join(' or ')}`);
+      }
+      const counted = rule === undefined ? undefined : visionTokens(rule, imageSize, imageSize);
       if (counted !== undefined && counted._tag === 'Left') throw counted.left;
       return {
         url: remote.url,
         baseModel: remote.baseModel,
         loraRank: remote.loraRank,
-        imageSize: config.imageSize,
-        imageTokens: counted === undefined ? geometry(config).imageTokens : counted.right,
-        maxPromptTokens: config.maxPromptTokens,
-        maxResponseTokens: config.maxResponseTokens,
-        eosTokenId: EOS_ID,
+        imageSize,
+        imageTokens: counted === undefined ? geometry({ ...config, imageSize }).imageTokens : counted.right,
+        maxPromptTokens: remote.maxPromptTokens ?? config.maxPromptTokens,
+        maxResponseTokens: remote.maxResponseTokens ?? config.maxResponseTokens,
+        eosTokenId: codec.eosTokenId,
+        imageTokenId: codec.imageTokenId,
         pollTimeoutMs: remote.pollTimeoutMs,
         requestTimeoutMs: remote.requestTimeoutMs,
         retryBaseDelayMs: remote.retryBaseDelayMs,

@@ -31,3 +31,6 @@ export * from './data/parquet.js';
 export * from './data/load.js';
 
 export * from './stream/index.js';
+
+export * from './text/codec.js';
+export * from './text/hf.js';

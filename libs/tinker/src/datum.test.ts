@@ -54,4 +54,31 @@ describe('sequences as Tinker data', () => {
     const bad = datumSequence('test', 'data[0]', geometry, datum);
     expect(E.isLeft(bad) && bad.left.field).toBe('data[0].loss_fn_inputs.target_tokens');
   });
+
+  it("puts the image in the image token's place (a chat template's <|image_pad|>), with targets and weights after I + |p| − 1 prompt positions", () => {
+    const PAD = 99;
+    fc.assert(
+      fc.property(sequence, fc.nat(6), (s, at) => {
+        const geometry: ImageGeometry = { imageSize: SIZE, imageTokens: 5, imageTokenId: PAD };
+        const cut = Math.min(at, s.promptTokens.length);
+        const promptTokens = [...s.promptTokens.slice(0, cut), PAD, ...s.promptTokens.slice(cut)];
+        const weights = s.responseTokens.map((_, j) => j + 1);
+        const datum = sequenceDatum(geometry, { ...s, promptTokens }, weights);
+        const chunks = datum.model_input.chunks;
+        const imageAt = chunks.findIndex((c) => c.type === 'image');
+        expect(chunks[imageAt]).toMatchObject({ type: 'image', format: 'png', expected_tokens: 5 });
+        const text = (c: (typeof chunks)[number]): number[] => (c.type === 'encoded_text' ? [...c.tokens] : []);
+        expect(chunks.slice(0, imageAt).flatMap(text)).toEqual(s.promptTokens.slice(0, cut));
+        expect(chunks.slice(imageAt + 1).flatMap(text)).toEqual([...s.promptTokens.slice(cut), ...s.responseTokens.slice(0, -1)]);
+        const offset = responseOffset(geometry, promptTokens.length);
+        expect(offset).toBe(5 + promptTokens.length - 2);
+        const length = 5 + promptTokens.length - 1 + s.responseTokens.length - 1;
+        expect(datum.loss_fn_inputs['target_tokens']!.data).toHaveLength(length);
+        expect(datum.loss_fn_inputs['target_tokens']!.data.slice(offset)).toEqual(s.responseTokens);
+        expect(datum.loss_fn_inputs['weights']!.data.slice(offset)).toEqual(weights);
+        expect(datum.loss_fn_inputs['weights']!.data.slice(0, offset).every((w) => w === 0)).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

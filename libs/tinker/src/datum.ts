@@ -5,6 +5,10 @@
  *   chunks = [ image(x as PNG, expected_tokens = I), encoded_text(p), encoded_text(r[0 … |r|−2]) ]
  * with loss_fn_inputs aligned to its L = I + |p| + |r| − 1 positions (the next-token convention):
  *   target_tokens[I + |p| − 1 + j] = r[j],   weights there = the weight of response token j, 0 elsewhere.
+ * With a model's own chat template (`imageTokenId` set: the one token of the prompt that marks the
+ * image, Qwen-VL's <|image_pad|>), the image chunk takes that token's place instead:
+ *   chunks = [ encoded_text(p before it), image(x, I), encoded_text(p after it), encoded_text(r[0 … |r|−2]) ]
+ * the prompt then takes I + |p| − 1 positions, and response token j sits at I + |p| − 2 + j.
  * Splitting the text in two chunks is plain Tinker (chunks concatenate); it tells a server that
  * needs the prompt/response boundary where it is. Pixels are sent as 8-bit PNG, round(255·x): a
  * lossless round trip for images decoded from 8-bit files, a quantisation for others. A server
@@ -26,6 +30,8 @@ export interface ImageGeometry {
   readonly imageTokens: number;
   /** `png8` (any server) or `float32-rgba` (a server that announces it: exact pixels). */
   readonly imageEncoding?: ImageEncoding;
+  /** The prompt token whose place the image takes (a chat template's image token); unset: the image comes first. */
+  readonly imageTokenId?: number | null;
 }
 
 export type ImageEncoding = 'png8' | 'float32-rgba';
@@ -50,17 +56,39 @@ export const imageChunk = (geometry: ImageGeometry, image: Float32Array): ImageC
   expected_tokens: geometry.imageTokens,
 });
 
-export const promptModelInput = (geometry: ImageGeometry, prompt: PromptInput): ModelInput => ({
-  chunks: [imageChunk(geometry, prompt.image), { type: 'encoded_text', tokens: [...prompt.promptTokens] }],
-});
+const placeholder = (geometry: ImageGeometry): number | null => geometry.imageTokenId ?? null;
+
+/** The chunks of a prompt: the image first, or in its token's place (the caller checks there is exactly one). */
+export const promptChunks = (geometry: ImageGeometry, prompt: PromptInput): ModelInput['chunks'] => {
+  const image = imageChunk(geometry, prompt.image);
+  const at = placeholder(geometry) === null ? -1 : prompt.promptTokens.indexOf(placeholder(geometry)!);
+  if (at < 0) return [image, { type: 'encoded_text', tokens: [...prompt.promptTokens] }];
+  const before = prompt.promptTokens.slice(0, at);
+  const after = prompt.promptTokens.slice(at + 1);
+  return [...(before.length === 0 ? [] : [{ type: 'encoded_text' as const, tokens: before }]), image, ...(after.length === 0 ? [] : [{ type: 'encoded_text' as const, tokens: after }])];
+};
+
+/** How many of the prompt's tokens the image replaces (1 with an image token, 0 when the image comes first). */
+const replaced = (geometry: ImageGeometry): number => (placeholder(geometry) === null ? 0 : 1);
+
+/** The positions a prompt of `promptLength` tokens takes, its image included. */
+export const promptPositions = (geometry: ImageGeometry, promptLength: number): number => geometry.imageTokens + promptLength - replaced(geometry);
+
+/** Where the prompt fails the placement rule: the number of image tokens when an image token is set and it is not exactly one. */
+export const imageTokenCount = (geometry: ImageGeometry, promptTokens: readonly number[]): number | null => {
+  const id = placeholder(geometry);
+  return id === null ? null : promptTokens.filter((t) => t === id).length;
+};
+
+export const promptModelInput = (geometry: ImageGeometry, prompt: PromptInput): ModelInput => ({ chunks: promptChunks(geometry, prompt) });
 
 /** Where response token j sits in the model's positions (the position that predicts it). */
-export const responseOffset = (geometry: ImageGeometry, promptLength: number): number => geometry.imageTokens + promptLength - 1;
+export const responseOffset = (geometry: ImageGeometry, promptLength: number): number => promptPositions(geometry, promptLength) - 1;
 
 /** A sequence as a Datum; `weights[j]` the weight of response token j (1 for a plain forward). */
 export const sequenceDatum = (geometry: ImageGeometry, sequence: SequenceInput, weights: ArrayLike<number>): Datum => {
   const r = sequence.responseTokens;
-  const length = geometry.imageTokens + sequence.promptTokens.length + r.length - 1;
+  const length = promptPositions(geometry, sequence.promptTokens.length) + r.length - 1;
   const offset = responseOffset(geometry, sequence.promptTokens.length);
   const targets = new Array<number>(length).fill(0);
   const w = new Float32Array(length);
@@ -70,11 +98,7 @@ export const sequenceDatum = (geometry: ImageGeometry, sequence: SequenceInput, 
   }
   return {
     model_input: {
-      chunks: [
-        imageChunk(geometry, sequence.image),
-        { type: 'encoded_text', tokens: [...sequence.promptTokens] },
-        { type: 'encoded_text', tokens: r.slice(0, -1) },
-      ],
+      chunks: [...promptChunks(geometry, sequence), { type: 'encoded_text', tokens: r.slice(0, -1) }],
     },
     loss_fn_inputs: { target_tokens: int64Tensor(targets), weights: float32Tensor(w) },
   };

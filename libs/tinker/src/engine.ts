@@ -42,7 +42,7 @@ import type {
 } from '@rlflow/engine';
 import { promptSeed } from '@rlflow/engine';
 import { TinkerClient, TinkerError, type TinkerClientOptions } from './client.js';
-import { FLOAT32_RGBA, promptModelInput, responseOffset, sequenceDatum, type ImageGeometry } from './datum.js';
+import { FLOAT32_RGBA, imageTokenCount, promptModelInput, responseOffset, sequenceDatum, type ImageGeometry } from './datum.js';
 import * as W from './wire.js';
 
 export const TINKER_ENGINE = 'tinker';
@@ -75,6 +75,8 @@ export const TinkerEngineModel = t.intersection([
     deadlineMs: PositiveInt,
     maxInFlight: PositiveInt,
     heartbeatMs: PositiveInt,
+    /** The prompt token whose place the image chunk takes (a chat template's image token, Qwen-VL's <|image_pad|>); unset or null: the image comes first. */
+    imageTokenId: t.union([NonNegativeInt, t.null]),
   }),
 ]);
 export type TinkerEngineModel = t.TypeOf<typeof TinkerEngineModel>;
@@ -130,7 +132,12 @@ export class TinkerEngine implements Engine {
     info: W.GetInfoResponse,
   ) {
     const extension = (info.model_data as { rlflow?: { parameter_count?: unknown; image_encoding?: unknown } }).rlflow;
-    this.geometry = { imageSize: model.imageSize, imageTokens: model.imageTokens, imageEncoding: extension?.image_encoding === FLOAT32_RGBA ? FLOAT32_RGBA : 'png8' };
+    this.geometry = {
+      imageSize: model.imageSize,
+      imageTokens: model.imageTokens,
+      imageEncoding: extension?.image_encoding === FLOAT32_RGBA ? FLOAT32_RGBA : 'png8',
+      imageTokenId: model.imageTokenId ?? null,
+    };
     this.info = {
       engine: TINKER_ENGINE,
       model: `${baseModel}${info.is_lora === true ? ` (LoRA rank ${info.lora_rank ?? model.loraRank})` : ''}`,
@@ -230,6 +237,10 @@ export class TinkerEngine implements Engine {
       const width = sampling.maxNewTokens;
       if (!Number.isInteger(width) || width < 1 || width > this.model.maxResponseTokens) {
         return fail('sampling.maxNewTokens', 'out-of-range', `is ${width}, expected an integer in [1, ${this.model.maxResponseTokens}]`, 'sample');
+      }
+      for (let p = 0; p < request.prompts.length; p++) {
+        const placed = this.checkImageToken('sample', `prompts[${p}].promptTokens`, request.prompts[p]!.promptTokens);
+        if (E.isLeft(placed)) return placed;
       }
       const sampler = await this.ensureSampler();
       if (E.isLeft(sampler)) return sampler;
@@ -522,6 +533,13 @@ export class TinkerEngine implements Engine {
     return E.right(id);
   }
 
+  /** With an image token, a prompt holds it exactly once (the image's place). */
+  private checkImageToken(method: string, field: string, tokens: readonly number[]): E.Either<StageError, void> {
+    const count = imageTokenCount(this.geometry, tokens);
+    if (count === null || count === 1) return E.right(undefined);
+    return fail(field, 'invalid', `holds the image token ${this.geometry.imageTokenId} ${count} times, expected once (the image's place in the chat template)`, method);
+  }
+
   private checkSequences(method: string, sequences: readonly SequenceInput[], width: number): E.Either<StageError, Matrix> {
     if (!Number.isInteger(width) || width < 1 || width > this.model.maxResponseTokens) {
       return fail('responseWidth', 'out-of-range', `is ${width}, expected an integer in [1, ${this.model.maxResponseTokens}]`, method);
@@ -534,6 +552,8 @@ export class TinkerEngine implements Engine {
       if (s.promptTokens.length < 1 || s.promptTokens.length > this.model.maxPromptTokens) {
         return fail(`sequences[${b}].promptTokens`, 'out-of-range', `has ${s.promptTokens.length} tokens, expected 1 to ${this.model.maxPromptTokens}`, method);
       }
+      const placed = this.checkImageToken(method, `sequences[${b}].promptTokens`, s.promptTokens);
+      if (E.isLeft(placed)) return placed;
       const length = s.responseTokens.length;
       if (length < 1 || length > width) return fail(`sequences[${b}].responseTokens`, 'out-of-range', `has ${length} tokens, expected 1 to responseWidth ${width}`, method);
       mask.fill(1, b * width, b * width + length);

@@ -26,6 +26,7 @@ interface TrainFlags {
   readonly engineUrl?: string;
   readonly baseModel?: string;
   readonly loraRank?: string;
+  readonly tokenizer?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -47,6 +48,7 @@ const configOf = async (flags: TrainFlags): Promise<TrainConfig> => {
     ...(flags.engineUrl === undefined ? [] : [`remote.url=${flags.engineUrl}`]),
     ...(flags.baseModel === undefined ? [] : [`remote.baseModel=${flags.baseModel}`]),
     ...(flags.loraRank === undefined ? [] : [`remote.loraRank=${flags.loraRank}`]),
+    ...(flags.tokenizer === undefined ? [] : [`remote.tokenizer=${resolve(flags.tokenizer)}`]),
   ];
   const resolved = resolveConfig({ ...(flags.preset === undefined ? {} : { preset: flags.preset }), ...(file === undefined ? {} : { file }), sets });
   if (E.isLeft(resolved)) throw new UsageError(`invalid configuration:\n  ${resolved.left.problems.join('\n  ')}`);
@@ -71,6 +73,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     .option('--engine-url <url>', 'the Tinker-API server of --engine tinker (same as --set remote.url=URL; key from TINKER_API_KEY)')
     .option('--base-model <name>', 'the base model of --engine tinker (default: the first the server lists)')
     .option('--lora-rank <r>', 'LoRA rank of --engine tinker (default 32)')
+    .option('--tokenizer <dir>', "a local Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json): the remote model's own tokenizer and chat template (same as --set remote.tokenizer=DIR)")
     .option('-o, --out <dir>', 'run directory (default runs/<preset>-<seed>)')
     .action(async (flags: TrainFlags) => {
       const config = await configOf(flags);

@@ -16,7 +16,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   engine: 'tfjs',
   backend: 'auto',
   init: 'sft',
-  remote: { url: null, baseModel: null, loraRank: 32, imageTokens: 'builtin', pollTimeoutMs: 45_000, requestTimeoutMs: 60_000, retryBaseDelayMs: 250, deadlineMs: 900_000 },
+  remote: { url: null, baseModel: null, loraRank: 32, imageTokens: 'builtin', tokenizer: null, imageSize: null, maxPromptTokens: null, maxResponseTokens: null, pollTimeoutMs: 45_000, requestTimeoutMs: 60_000, retryBaseDelayMs: 250, deadlineMs: 900_000 },
   algorithm: {
     name: 'grpo',
     advantage: 'grpo',
@@ -78,6 +78,6 @@ export const DEFAULT_CONFIG: TrainConfig = {
     microBatchTokens: 8192,
   },
   checkpoint: { every: 50, keep: 3 },
-  eval: { split: 'test', every: 50, problemsPerCell: 8, samples: 0, families: FAMILIES, levels: LEVELS },
+  eval: { split: 'test', every: 50, problemsPerCell: 8, samples: 0, families: FAMILIES, levels: LEVELS, dataset: null },
   guard: { maxNonFiniteInARow: 3 },
 };

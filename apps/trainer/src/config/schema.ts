@@ -142,6 +142,7 @@ const evaluation = closed({
   samples: integerAtLeast(0),
   families,
   levels,
+  dataset: nullable(nonEmptyString),
 });
 
 const remote = closed({
@@ -149,6 +150,10 @@ const remote = closed({
   baseModel: nullable(nonEmptyString),
   loraRank: integerAtLeast(0),
   imageTokens: literalUnion(['builtin', ...VISION_TOKEN_RULE_NAMES]),
+  tokenizer: nullable(nonEmptyString),
+  imageSize: nullable(integerIn(1, 8192)),
+  maxPromptTokens: nullable(integerAtLeast(1)),
+  maxResponseTokens: nullable(integerAtLeast(1)),
   pollTimeoutMs: integerAtLeast(1),
   requestTimeoutMs: integerAtLeast(1),
   retryBaseDelayMs: integerAtLeast(1),

@@ -33,6 +33,12 @@ export interface RemoteConfig {
   readonly loraRank: number;
   /** How many positions an image takes: the built-in model's count, or a Qwen-VL processor's rule (libs/tinker vision-tokens.ts). */
   readonly imageTokens: 'builtin' | VisionTokenRuleName;
+  /** A local Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json with chat_template): the model's own tokenizer and chat template; null: the built-in tokenizer. */
+  readonly tokenizer: string | null;
+  /** The remote model's input and output budgets (images resized to imageSize², prompt and response token limits); null: the built-in model's. */
+  readonly imageSize: number | null;
+  readonly maxPromptTokens: number | null;
+  readonly maxResponseTokens: number | null;
   /** Long-poll request timeout, retry backoff and per-call deadline (ms). */
   readonly pollTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -203,6 +209,8 @@ export interface TrainEvalSection {
   readonly samples: number;
   readonly families: readonly Family[];
   readonly levels: readonly Level[];
+  /** A JSONL/Parquet file of held-out prompts answered instead of the suite's test split, or null. */
+  readonly dataset: string | null;
 }
 
 export interface TrainGuardSection {

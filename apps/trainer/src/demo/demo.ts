@@ -13,7 +13,7 @@ import { unwrap, writeFileAtomic } from '@rlflow/core';
 import { curvePlotSpec, loadRun, metricCurve, renderSvg, type BandPoint, type MetricsRow } from '@rlflow/eval';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
 import { loadEngineFactory } from '../engines.js';
-import { evaluateHeldOut, type HeldOutEvaluation } from '../pipeline/evaluate.js';
+import { evaluateHeldOut, isSuiteEvaluation, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { latestTrainingCheckpoint } from '../pipeline/checkpoint.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
 import { defaultPolicyConfig, type PolicyConfig } from '@rlflow/policy';
@@ -190,6 +190,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   if (E.isLeft(data)) throw data.left;
   const afterEvaluation = run.finalEvaluation;
   if (afterEvaluation === undefined) throw new Error(`the run in ${runDir} stopped (${run.reason}) before its final evaluation`);
+  if (!isSuiteEvaluation(afterEvaluation)) throw new Error(`the run in ${runDir} evaluated on a dataset, not on the suite the demo compares`);
   const latest = await latestTrainingCheckpoint(runDir);
   if (latest === null) throw new Error(`the run in ${runDir} wrote no checkpoint`);
   const before = withSampled(beforeEvaluation, 'the warm start');

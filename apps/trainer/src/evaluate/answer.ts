@@ -12,8 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, StageError, type Check, validate } from '@rlflow/core';
 import type { PromptInput, SampleRequest, Samples, SamplingParams } from '@rlflow/engine';
-import { tokenizer } from '@rlflow/policy';
-import { DEFAULT_REWARD, encodePrompt, promptInput, scoreGroup, type PromptItem, type RewardConfig } from '@rlflow/rollout';
+import { BUILTIN_CODEC, DEFAULT_REWARD, encodePrompt, promptInput, scoreGroup, type PromptItem, type RewardConfig, type TextCodec } from '@rlflow/rollout';
 import type { SamplingEngine } from './engine.js';
 
 export const DEFAULT_EVAL_BATCH = 64;
@@ -27,6 +26,8 @@ export interface AnswerSettings {
   readonly batchSize?: number;
   readonly seed: number;
   readonly reward?: RewardConfig;
+  /** How prompts are encoded and answers decoded; the built-in tokenizer when unset. */
+  readonly codec?: TextCodec;
 }
 
 export interface AnswerOptions extends AnswerSettings {
@@ -108,7 +109,7 @@ export const planAnswers = <P extends PromptItem>(
     const slice = items.slice(start, start + perBatch);
     const prompts: PromptInput[] = [];
     for (const [i, item] of slice.entries()) {
-      const encoded = encodePrompt(STAGE)(item, start + i);
+      const encoded = encodePrompt(STAGE, settings.codec)(item, start + i);
       if (E.isLeft(encoded)) return encoded;
       prompts.push(promptInput(item, encoded.right));
     }
@@ -118,7 +119,7 @@ export const planAnswers = <P extends PromptItem>(
 };
 
 /** The results of one batch from its samples (rows prompt-major, as the contract returns them). */
-export const readAnswers = (batch: AnswerBatch, samples: Samples, reward: RewardConfig = DEFAULT_REWARD): E.Either<StageError, LocalItemResult[]> => {
+export const readAnswers = (batch: AnswerBatch, samples: Samples, reward: RewardConfig = DEFAULT_REWARD, codec: TextCodec = BUILTIN_CODEC): E.Either<StageError, LocalItemResult[]> => {
   const g = batch.request.samplesPerPrompt;
   const rows = batch.items.length * g;
   if (samples.tokens.length !== rows || samples.lengths.length !== rows) {
@@ -128,7 +129,7 @@ export const readAnswers = (batch: AnswerBatch, samples: Samples, reward: Reward
   for (const [p, item] of batch.items.entries()) {
     const texts: string[] = [];
     for (let j = 0; j < g; j++) {
-      const text = tokenizer.decodeResponse(samples.tokens[p * g + j]!);
+      const text = codec.decodeResponse(samples.tokens[p * g + j]!);
       if (E.isLeft(text)) return E.left(new StageError(STAGE, `samples.tokens[${p * g + j}]`, text.left.index, text.left.kind, `item ${JSON.stringify(item.id)}: ${text.left.detail}`));
       texts.push(text.right);
     }
@@ -153,7 +154,7 @@ export const answerItems = async (options: AnswerOptions, items: readonly Prompt
   for (const batch of batches.right) {
     const samples = await options.engine.sample(batch.request);
     if (E.isLeft(samples)) return samples;
-    const answers = readAnswers(batch, samples.right, options.reward);
+    const answers = readAnswers(batch, samples.right, options.reward, options.codec);
     if (E.isLeft(answers)) return answers;
     results.push(...answers.right);
   }

@@ -8,8 +8,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError, validate } from '@rlflow/core';
-import { tokenizer } from '@rlflow/policy';
-import { loadDataset, problemPrompt, type DatasetError, type DatasetLoadOptions, type PromptItem, type RecordIssue } from '@rlflow/rollout';
+import { BUILTIN_CODEC, loadDataset, type DatasetError, type DatasetLoadOptions, type PromptItem, type RecordIssue, type TextCodec } from '@rlflow/rollout';
 import { answerChecks, answerGreedily, type AnswerOptions, type LocalItemResult } from './answer.js';
 import type { SamplingEngine } from './engine.js';
 import { localStats, type LocalStats } from './stats.js';
@@ -31,11 +30,11 @@ export interface DatasetEvaluation {
 }
 
 /** Why a model with these input budgets cannot read `item`, or undefined when it can. */
-export const unreadableReason = (info: SamplingEngine['info'], item: PromptItem): string | undefined => {
+export const unreadableReason = (info: SamplingEngine['info'], item: PromptItem, codec: TextCodec = BUILTIN_CODEC): string | undefined => {
   if (item.image.width !== info.imageSize || item.image.height !== info.imageSize) {
     return `image is ${item.image.width}×${item.image.height}, the model reads ${info.imageSize}×${info.imageSize}`;
   }
-  const encoded = tokenizer.encode(problemPrompt(item));
+  const encoded = codec.encodePrompt(item);
   if (E.isLeft(encoded)) return `prompt: ${encoded.left.detail}`;
   if (encoded.right.length === 0) return 'prompt is empty';
   if (encoded.right.length > info.maxPromptTokens) return `prompt has ${encoded.right.length} tokens, the budget is ${info.maxPromptTokens}`;
@@ -48,7 +47,7 @@ export const evaluateOnDataset = async (options: DatasetEvalOptions): Promise<E.
   const readable: PromptItem[] = [];
   const skipped: SkippedItem[] = [];
   for (const item of options.items) {
-    const reason = unreadableReason(options.engine.info, item);
+    const reason = unreadableReason(options.engine.info, item, options.codec);
     if (reason === undefined) readable.push(item);
     else skipped.push({ id: item.id, reason });
   }

@@ -13,6 +13,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { deriveSeed, unwrap } from '@rlflow/core';
 import { initialCurriculumState, type CurriculumState } from '@rlflow/curriculum';
 import type { Engine, EngineInit } from '@rlflow/engine';
+import { BUILTIN_CODEC, type TextCodec } from '@rlflow/rollout';
 import { writeResolvedConfig, type TrainConfig } from '../config/index.js';
 import { ENGINES, loadEngineFactory } from '../engines.js';
 import { evalCellKeys, formatSummaryTable, openMetricsWriter, readMetricsJsonl, summarizeMetrics, truncateMetrics, type MetricRow } from '../metrics/index.js';
@@ -20,10 +21,11 @@ import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog,
 import { SFT_POLICY_CONFIG } from '../sft/index.js';
 import { initialEngineInit, latestTrainingCheckpoint, restoreTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
 import { curriculumConfig } from './curriculum.js';
-import { evaluateHeldOut, evaluatesAt, withEvaluation, type HeldOutEvaluation } from './evaluate.js';
+import { evaluateHeldOut, evaluatesAt, withEvaluation, type HeldOutEvaluation, type HeldOutResult } from './evaluate.js';
 import { initialGuard, nextGuard } from './guard.js';
 import { capabilityProblems } from './objective.js';
 import { shapeBatch } from './shape-batch.js';
+import { loadRunCodec, loadRunPrompts, type RunPrompts } from './prompts.js';
 import { StepError } from './step.js';
 import { runLoop } from './train.js';
 
@@ -47,7 +49,7 @@ export interface RunResult {
   readonly backend: string;
   readonly seconds: number;
   /** The held-out evaluation of the last step that evaluated (the final step's when the run completed). */
-  readonly finalEvaluation: HeldOutEvaluation | undefined;
+  readonly finalEvaluation: HeldOutEvaluation<HeldOutResult> | undefined;
 }
 
 /** A run that failed: the step it failed in (1-based; 0 before the first) and why. */
@@ -71,14 +73,14 @@ interface Started {
 
 const isEmptyDir = async (dir: string): Promise<boolean> => (await readdir(dir).catch(() => [])).length === 0;
 
-const createEngine = async (config: TrainConfig, log: (line: string) => void): Promise<Engine> => {
+const createEngine = async (config: TrainConfig, codec: TextCodec, log: (line: string) => void): Promise<Engine> => {
   const factory = await loadEngineFactory(config.engine);
   const entry = ENGINES[config.engine];
   const init: EngineInit = entry.localInit ? await initialEngineInit(config, log) : { kind: 'seed', seed: deriveSeed(config.seed, 'init') };
   if (!entry.localInit) log(`the initial policy is the base model of ${config.remote.url ?? 'the server'} (init ${config.init} is the server's: rlflow serve --init)`);
   const created = await factory({
     init,
-    model: await entry.modelOption(config.remote, init, SFT_POLICY_CONFIG),
+    model: await entry.modelOption(config.remote, init, SFT_POLICY_CONFIG, codec),
     reference: config.kl.coef > 0,
     tokenBudget: config.optimizer.microBatchTokens,
     device: config.backend,
@@ -94,14 +96,14 @@ const createEngine = async (config: TrainConfig, log: (line: string) => void): P
   return engine;
 };
 
-const start = async (config: TrainConfig, dir: string, resume: boolean, log: (line: string) => void): Promise<Started> => {
+const start = async (config: TrainConfig, codec: TextCodec, dir: string, resume: boolean, log: (line: string) => void): Promise<Started> => {
   if (resume) {
     await cleanCheckpointTemps(dir);
     const latest = await latestTrainingCheckpoint(dir);
     const truncated = await truncateMetrics(dir, latest?.step ?? 0);
     if (E.isLeft(truncated)) throw truncated.left;
     if (latest !== null) {
-      const engine = await createEngine(config, log);
+      const engine = await createEngine(config, codec, log);
       try {
         const state = await restoreTrainingCheckpoint(latest, engine);
         log(`resuming ${dir} from step ${latest.step} (${latest.path})`);
@@ -113,7 +115,7 @@ const start = async (config: TrainConfig, dir: string, resume: boolean, log: (li
     }
     log(`no complete checkpoint in ${dir}: starting from step 0`);
   }
-  const engine = await createEngine(config, log);
+  const engine = await createEngine(config, codec, log);
   return { engine, state: unwrap(initialCurriculumState(curriculumConfig(config))), stepsDone: 0 };
 };
 
@@ -125,8 +127,19 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
     if (!(await isEmptyDir(dir))) throw new Error(`${dir} is not empty: choose another --out, or continue it with rlflow resume ${dir}`);
     await writeResolvedConfig(dir, config);
   }
-  const started = await start(config, dir, options.resume, log);
+  const codec = await loadRunCodec(config);
+  const started = await start(config, codec, dir, options.resume, log);
   const { engine } = started;
+  let prompts: RunPrompts;
+  try {
+    prompts = await loadRunPrompts(config, codec, engine.info.imageSize);
+  } catch (error) {
+    await engine.dispose();
+    throw error;
+  }
+  if (codec !== BUILTIN_CODEC || prompts.train !== null || prompts.heldOut !== null) {
+    log(`prompts: ${prompts.train === null ? 'the synthetic suite' : `${prompts.train.length} items of ${config.rollout.dataset}`}, held out: ${prompts.heldOut === null ? "the suite's test split" : `${prompts.heldOut.length} items of ${config.eval.dataset}`}, tokenizer: ${codec.source}`);
+  }
   const metrics = await openMetricsWriter(dir, { columns: ['eval/format_rate', ...evalCellKeys(config.eval.families, config.eval.levels)] });
   const events = await openEventLog(dir);
   await events.append({ type: 'run-start', step: started.stepsDone, resumed: options.resume, preset: config.preset });
@@ -136,7 +149,7 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
   });
   const progress = createProgress({ totalSteps: config.steps, startStep: started.stepsDone, ...(options.progressStream === undefined ? {} : { stream: options.progressStream }) });
   let guard = initialGuard;
-  let finalEvaluation: HeldOutEvaluation | undefined;
+  let finalEvaluation: HeldOutEvaluation<HeldOutResult> | undefined;
 
   const afterStep = async (outcome: { row: MetricRow; skipped: readonly { message: string }[] }, next: CurriculumState): Promise<void> => {
     const done = next.step;
@@ -147,7 +160,7 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
       log(`step ${done}: ${outcome.skipped.length} update(s) skipped for a non-finite loss or gradient (${guard.inARow} step(s) in a row)`);
     }
     if (evaluatesAt(config, done)) {
-      const evaluation = unwrap(await evaluateHeldOut(config, engine));
+      const evaluation = unwrap(await evaluateHeldOut(config, engine, prompts));
       finalEvaluation = evaluation;
       row = withEvaluation(row, evaluation);
       const { greedy, sampled } = evaluation;
@@ -176,7 +189,7 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
   try {
     await runLoop(
       {
-        context: { config, engine, shape: unwrap(shapeBatch(config)) },
+        context: { config, engine, shape: unwrap(shapeBatch(config)), prompts },
         curriculum: curriculumConfig(config),
         initial: started.state,
         totalSteps: config.steps,

@@ -15,16 +15,19 @@ import { concatMap, defer, map, of, type Observable } from 'rxjs';
 import { deriveSeed, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
 import type { CurriculumState } from '@rlflow/curriculum';
 import { noUpdateMetrics, optimizeBatch, planUpdates, type Engine, type UpdateOutcome } from '@rlflow/engine';
-import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type ScoredRollout } from '@rlflow/rollout';
+import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type PromptItem, type ScoredRollout } from '@rlflow/rollout';
 import type { TrainConfig } from '../config/index.js';
 import type { MetricRow } from '../metrics/index.js';
 import { groupGate } from './curriculum.js';
 import { updateSettings } from './objective.js';
+import { BUILTIN_PROMPTS, datasetSource, type RunPrompts } from './prompts.js';
 
 export interface StepContext {
   readonly config: TrainConfig;
   readonly engine: Engine;
   readonly shape: Stage<Batch, Batch>;
+  /** The run's prompts and text codec (prompts.ts); the synthetic suite and the built-in tokenizer when unset. */
+  readonly prompts?: RunPrompts;
 }
 
 export interface StepOutcome {
@@ -61,18 +64,16 @@ const maskedMean = (values: Float64Array, mask: Float64Array): number => {
 const noUpdates: UpdateOutcome = { updates: 0, skipped: [], metrics: noUpdateMetrics, gradNorm: 0, learningRate: 0, tokens: 0 };
 
 /** The rollout of step t: prompts from the train split, G samples each, gated and refilled. */
-export const rolloutStep = ({ config, engine }: StepContext, t: number) => {
+export const rolloutStep = ({ config, engine, prompts = BUILTIN_PROMPTS }: StepContext, t: number) => {
   const { rollout, reward } = config;
-  return rolloutBatch({
+  const seed = deriveSeed(config.seed, `prompts/${t}`);
+  return rolloutBatch<PromptItem>({
     engine,
-    source: unwrap(
-      problemSource({
-        families: rollout.families as readonly Family[],
-        levels: rollout.levels as readonly Level[],
-        split: 'train',
-        seed: deriveSeed(config.seed, `prompts/${t}`),
-      }),
-    ),
+    codec: prompts.codec,
+    source:
+      prompts.train === null
+        ? unwrap(problemSource({ families: rollout.families as readonly Family[], levels: rollout.levels as readonly Level[], split: 'train', seed }))
+        : datasetSource(prompts.train, seed),
     groupSize: rollout.groupSize,
     sampling: { temperature: rollout.temperature, topP: rollout.topP, topK: rollout.topK, maxNewTokens: rollout.maxNewTokens },
     reward: { formatWeight: reward.formatWeight },

@@ -12,9 +12,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { matrix, StageError, validate, type Matrix } from '@rlflow/core';
 import type { SamplingParams, Samples } from '@rlflow/engine';
-import { tokenizer } from '@rlflow/policy';
 import { DEFAULT_REWARD, scoreGroup, type RewardConfig } from '../reward/score.js';
 import type { PromptItem } from '../suite/problem.js';
+import { BUILTIN_CODEC, type TextCodec } from '../text/codec.js';
 import { integerAtLeast } from './checks.js';
 import type { RolloutEngine } from './engine.js';
 import { encodePrompt, promptInput } from './prompts.js';
@@ -52,6 +52,8 @@ export interface RoundOptions {
   readonly sampling: SamplingParams;
   /** Reward terms; `DEFAULT_REWARD` (accuracy + 0.5·format) when unset. */
   readonly reward?: RewardConfig;
+  /** How prompts are encoded and responses decoded; the built-in tokenizer when unset. */
+  readonly codec?: TextCodec;
 }
 
 const STAGE = 'rollout.round';
@@ -78,7 +80,7 @@ const groupOf =
     const lengths = Int32Array.from(generation.lengths.slice(first, first + g));
     const texts = sequence(
       tokens.map((row, j) => {
-        const text = tokenizer.decodeResponse(row);
+        const text = (options.codec ?? BUILTIN_CODEC).decodeResponse(row);
         return E.isLeft(text) ? E.left(new StageError(STAGE, `responses[${first + j}]`, text.left.index, text.left.kind, text.left.detail)) : text;
       }),
     );
@@ -110,7 +112,7 @@ export const rolloutRound =
     const checked = validate(...roundChecks(options));
     if (E.isLeft(checked)) return checked;
     if (items.length === 0) return E.right([]);
-    const encoded = sequence(items.map(encodePrompt(STAGE)));
+    const encoded = sequence(items.map(encodePrompt(STAGE, options.codec)));
     if (E.isLeft(encoded)) return encoded;
     const prompts = items.map((item, i) => promptInput(item, encoded.right[i]!));
     const generation = await options.engine.sample({ prompts, samplesPerPrompt: options.groupSize, sampling: options.sampling, seed });

@@ -1,16 +1,16 @@
 /**
  * Prompt side of a rollout: pulling items from a prompt source (an iterator; a finite one may
- * run out) and turning an item into model input: its prompt text (`problemPrompt`) encoded
- * with the policy's character tokenizer, and its image. An item's `id` is its prompt key: the
+ * run out) and turning an item into model input: its prompt encoded by the run's text codec
+ * (text/codec.ts: the policy's character tokenizer, or a model's own tokenizer and chat template),
+ * and its image. An item's `id` is its prompt key: the
  * synthetic suite's ids are content addresses and dataset ids are unique per file, so the key
  * is stable across steps and runs.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError } from '@rlflow/core';
 import type { PromptInput } from '@rlflow/engine';
-import { tokenizer } from '@rlflow/policy';
 import type { PromptItem } from '../suite/problem.js';
-import { problemPrompt } from '../suite/prompt.js';
+import { BUILTIN_CODEC, type TextCodec } from '../text/codec.js';
 
 /** Up to `count` items from `source`, fewer when it runs out. */
 export const takePrompts = <P>(source: Iterator<P>, count: number): P[] => {
@@ -23,11 +23,11 @@ export const takePrompts = <P>(source: Iterator<P>, count: number): P[] => {
   return items;
 };
 
-/** The prompt token ids of an item; a character the tokenizer lacks is an error naming the item. */
+/** The prompt token ids of an item under `codec` (default the built-in tokenizer); a failure names the item. */
 export const encodePrompt =
-  (stage: string) =>
+  (stage: string, codec: TextCodec = BUILTIN_CODEC) =>
   (item: Pick<PromptItem, 'id' | 'question' | 'choices'>, index: number): E.Either<StageError, number[]> => {
-    const encoded = tokenizer.encode(problemPrompt(item));
+    const encoded = codec.encodePrompt(item);
     return E.isLeft(encoded)
       ? E.left(new StageError(stage, `prompts[${index}]`, encoded.left.index, 'invalid', `item ${JSON.stringify(item.id)}: ${encoded.left.detail}`))
       : encoded;
