@@ -19,7 +19,7 @@ import { evalCellKeys, formatSummaryTable, openMetricsWriter, readMetricsJsonl, 
 import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog, pruneCheckpoints, runPaths, type ProgressStream } from '../run/index.js';
 import { SFT_POLICY_CONFIG } from '../sft/index.js';
 import { initialEngineInit, latestTrainingCheckpoint, restoreTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
-import { curriculumConfig } from './curriculum.js';
+import { curriculumConfig, promptPool } from './curriculum.js';
 import { evaluateHeldOut, evaluatesAt, withEvaluation, type HeldOutEvaluation } from './evaluate.js';
 import { initialGuard, nextGuard } from './guard.js';
 import { capabilityProblems } from './objective.js';
@@ -174,7 +174,7 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
   try {
     await runLoop(
       {
-        context: { config, engine, shape: unwrap(shapeBatch(config)) },
+        context: { config, engine, shape: unwrap(shapeBatch(config)), pool: unwrap(promptPool(config)) },
         curriculum: curriculumConfig(config),
         initial: started.state,
         totalSteps: config.steps,

@@ -2,7 +2,7 @@
  * One training step t of the pipeline (docs/architecture.md, "The flow of one step"), composed
  * from the libraries' operators:
  *
- *   rolloutBatch (prompts(seed, t) × G, gate, refill)       libs/rollout
+ *   rolloutBatch (prompts(seed, t, state) × G, gate, refill)   libs/rollout, libs/curriculum (pool order)
  *   ─► scoreRollouts (old log-probs, reference log-probs)   libs/rollout, through the engine
  *   ─► shape (overlong, advantages, APO split/DADS/STCR, clip bounds)   libs/advantage, libs/clipping
  *   ─► optimizeBatch (K(t) passes × mini-batches: objective → ∂loss/∂logp → engine)   libs/engine
@@ -14,17 +14,20 @@
 import { concatMap, defer, map, of, type Observable } from 'rxjs';
 import { deriveSeed, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
 import type { CurriculumState } from '@rlflow/curriculum';
+import { samplingOrder } from '@rlflow/curriculum';
 import { noUpdateMetrics, optimizeBatch, planUpdates, type Engine, type UpdateOutcome } from '@rlflow/engine';
-import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type ScoredRollout } from '@rlflow/rollout';
+import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type Problem, type ScoredRollout } from '@rlflow/rollout';
 import type { TrainConfig } from '../config/index.js';
 import type { MetricRow } from '../metrics/index.js';
-import { groupGate } from './curriculum.js';
+import { groupGate, poolSampling } from './curriculum.js';
 import { updateSettings } from './objective.js';
 
 export interface StepContext {
   readonly config: TrainConfig;
   readonly engine: Engine;
   readonly shape: Stage<Batch, Batch>;
+  /** The run's finite prompt pool (`promptPool`), or null when `curriculum.sampling.strategy` is `fresh`. */
+  readonly pool: readonly Problem[] | null;
 }
 
 export interface StepOutcome {
@@ -60,19 +63,33 @@ const maskedMean = (values: Float64Array, mask: Float64Array): number => {
 
 const noUpdates: UpdateOutcome = { updates: 0, skipped: [], metrics: noUpdateMetrics, gradNorm: 0, learningRate: 0, tokens: 0 };
 
-/** The rollout of step t: prompts from the train split, G samples each, gated and refilled. */
-export const rolloutStep = ({ config, engine }: StepContext, t: number) => {
-  const { rollout, reward } = config;
-  return rolloutBatch({
-    engine,
-    source: unwrap(
+/**
+ * Step t's prompts: with `fresh` sampling new train problems from (seed, t); with a pool, the
+ * pool in the order the curriculum state draws for step t (libs/curriculum sampling.ts).
+ */
+export const stepPrompts = ({ config, pool }: StepContext, state: CurriculumState, t: number): Iterator<Problem> => {
+  const sampling = poolSampling(config);
+  if (pool === null || sampling === null) {
+    return unwrap(
       problemSource({
-        families: rollout.families as readonly Family[],
-        levels: rollout.levels as readonly Level[],
+        families: config.rollout.families as readonly Family[],
+        levels: config.rollout.levels as readonly Level[],
         split: 'train',
         seed: deriveSeed(config.seed, `prompts/${t}`),
       }),
-    ),
+    );
+  }
+  const order = unwrap(samplingOrder(sampling)({ keys: pool.map((p) => p.id), state, seed: deriveSeed(config.seed, `prompt-order/${t}`) }));
+  return order.map((i) => pool[i]!)[Symbol.iterator]();
+};
+
+/** The rollout of step t: prompts from the train split, G samples each, gated and refilled. */
+export const rolloutStep = (ctx: StepContext, state: CurriculumState, t: number) => {
+  const { config, engine } = ctx;
+  const { rollout, reward } = config;
+  return rolloutBatch({
+    engine,
+    source: stepPrompts(ctx, state, t),
     groupSize: rollout.groupSize,
     sampling: { temperature: rollout.temperature, topP: rollout.topP, topK: rollout.topK, maxNewTokens: rollout.maxNewTokens },
     reward: { formatWeight: reward.formatWeight },
@@ -157,7 +174,7 @@ const summarize = (state: CurriculumState, t: number, timing: { started: number;
 export const stepPipeline = (ctx: StepContext, state: CurriculumState, t: number): Observable<StepOutcome> =>
   defer(() => {
     const timing = { started: performance.now(), rolledOut: 0 };
-    return rolloutStep(ctx, t).pipe(
+    return rolloutStep(ctx, state, t).pipe(
       map((rollout) => {
         timing.rolledOut = performance.now();
         return rollout;
