@@ -18,6 +18,7 @@ const MODULES = {
   demo: async () => (await import('./demo.js')).registerDemo,
   'eval-local': async () => (await import('./eval-local.js')).registerEvalLocal,
   bench: async () => (await import('./bench.js')).registerBench,
+  study: async () => (await import('./study.js')).registerStudy,
 } as const satisfies Record<string, () => Promise<RegisterCommand>>;
 
 export type CommandModule = keyof typeof MODULES;
@@ -42,6 +43,11 @@ export const COMMANDS = [
   },
   { name: 'train', module: 'train', description: 'train the built-in vision-language policy with an RL algorithm preset or config file' },
   { name: 'resume', module: 'train', description: 'continue a run from its latest complete checkpoint (exactly as if it had not stopped)' },
+  {
+    name: 'study',
+    module: 'study',
+    description: 'run the grid presets × seeds (resumable; finished runs skipped) and write study.md, study.json and plots with across-seed statistics',
+  },
   {
     name: 'demo',
     module: 'demo',

@@ -36,6 +36,8 @@ export interface TrainingRunOptions {
   readonly progressStream?: ProgressStream;
   /** Install SIGINT/SIGTERM handlers (default true). */
   readonly handleSignals?: boolean;
+  /** Called with each finished step's metrics row, after it is written (e.g. a study's progress). */
+  readonly onStep?: (row: MetricRow) => void;
 }
 
 export interface RunResult {
@@ -159,6 +161,7 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
     }
     await metrics.append(row);
     progress.update(row);
+    options.onStep?.(row);
     const stopping = stop.requested() || guard.stop;
     if (done === config.steps || stopping || (config.checkpoint.every > 0 && done % config.checkpoint.every === 0)) {
       const path = await writeTrainingCheckpoint(dir, done, engine, next);

@@ -61,6 +61,21 @@ const maskedMean = (values: Float64Array, mask: Float64Array): number => {
   return n === 0 ? 0 : sum / n;
 };
 
+/** Mean length of the responses of the batch's groups whose correctness is `correct`; null when there are none. */
+const lengthWhere = (groups: readonly { readonly lengths: Int32Array; readonly correct: Uint8Array }[], correct: boolean): number | null => {
+  let sum = 0;
+  let n = 0;
+  for (const g of groups) {
+    for (let i = 0; i < g.lengths.length; i++) {
+      if ((g.correct[i] === 1) === correct) {
+        sum += g.lengths[i]!;
+        n++;
+      }
+    }
+  }
+  return n === 0 ? null : sum / n;
+};
+
 const noUpdates: UpdateOutcome = { updates: 0, skipped: [], metrics: noUpdateMetrics, gradNorm: 0, learningRate: 0, tokens: 0 };
 
 /**
@@ -146,6 +161,8 @@ const summarize = (state: CurriculumState, t: number, timing: { started: number;
     'reward/mean': summary.rewardMean,
     'reward/accuracy': seenAccuracy,
     'response_length/mean': mean(rollout.groups.flatMap((g) => Array.from(g.lengths))),
+    'response_length/correct_mean': lengthWhere(rollout.groups, true),
+    'response_length/wrong_mean': lengthWhere(rollout.groups, false),
     'actor/pg_loss': outcome.metrics.pgLoss,
     'actor/pg_clipfrac': outcome.metrics.clipFrac,
     'actor/ppo_kl': outcome.metrics.approxKl,
