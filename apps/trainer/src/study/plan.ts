@@ -1,7 +1,9 @@
 /**
  * The grid of a study: presets × seeds 0…N−1, each cell one training run in
  * `OUT/runs/<preset>-seed<s>`, its configuration resolved as `rlflow train --preset P --set …
- * --steps T --seed s` would resolve it. Every configuration is decoded before any run starts, so
+ * --steps T --seed s` would resolve it. Cells run seed by seed (every preset on seed 0, then on
+ * seed 1, …), and a cell's configuration does not depend on N, so a study cut short can be
+ * reported with fewer seeds (`--seeds` smaller, the finished cells skipped). Every configuration is decoded before any run starts, so
  * a bad preset or `--set` fails the study at once, naming the field.
  */
 import { join } from 'node:path';
@@ -51,8 +53,8 @@ export const planStudy = (options: StudyPlanOptions): E.Either<ConfigError, Stud
   if (problems.length > 0) return E.left(new ConfigError(problems));
   const seeds = Array.from({ length: options.seeds }, (_, i) => i);
   const cells: StudyCell[] = [];
-  for (const preset of options.presets) {
-    for (const seed of seeds) {
+  for (const seed of seeds) {
+    for (const preset of options.presets) {
       const resolved = resolveConfig({
         preset,
         sets: [...options.sets, ...(options.steps === undefined ? [] : [`steps=${options.steps}`]), `seed=${seed}`],

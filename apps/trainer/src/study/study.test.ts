@@ -26,13 +26,13 @@ const rowsOf = (rewards: readonly number[], extra: (i: number) => Record<string,
   rewards.map((reward, i) => ({ step: i + 1, 'reward/mean': reward, 'reward/accuracy': reward / 2, ...extra(i) }));
 
 describe('planStudy', () => {
-  it('lays out presets × seeds 0…N−1 with each run’s resolved config', () => {
+  it('lays out presets × seeds 0…N−1, seed by seed, with each run’s resolved config', () => {
     const plan = planStudy({ presets: ['grpo', 'acpo'], seeds: 2, steps: 3, sets: ['rollout.groupSize=4'], out: '/s' });
     if (E.isLeft(plan)) throw plan.left;
     expect(plan.right.cells.map((c) => [c.name, c.dir, c.config.seed, c.config.steps, c.config.rollout.groupSize, c.config.preset])).toEqual([
       ['runs/grpo-seed0', '/s/runs/grpo-seed0', 0, 3, 4, 'grpo'],
-      ['runs/grpo-seed1', '/s/runs/grpo-seed1', 1, 3, 4, 'grpo'],
       ['runs/acpo-seed0', '/s/runs/acpo-seed0', 0, 3, 4, 'acpo'],
+      ['runs/grpo-seed1', '/s/runs/grpo-seed1', 1, 3, 4, 'grpo'],
       ['runs/acpo-seed1', '/s/runs/acpo-seed1', 1, 3, 4, 'acpo'],
     ]);
     expect(plan.right.totalSteps).toBe(12);
@@ -206,7 +206,7 @@ describe('rlflow study on a small grid (tiny model)', () => {
     const child = spawnRlflow(args);
     let exited = false;
     void child.done.then(() => (exited = true));
-    const second = join(killed, 'runs', 'grpo-seed1');
+    const second = join(killed, plan.right.cells[1]!.name);
     while ((await rowCount(second)) < 1) {
       if (exited) throw new Error(`the study ended before its second run wrote a row: ${(await child.done).stderr}`);
       await new Promise((ok) => setTimeout(ok, 50));
@@ -217,7 +217,7 @@ describe('rlflow study on a small grid (tiny model)', () => {
     const again = await spawnRlflow(args).done;
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('runs/grpo-seed0: finished before; skipped');
-    expect(again.stderr).not.toContain('runs/grpo-seed1: finished before');
+    expect(again.stderr).not.toContain(`${plan.right.cells[1]!.name}: finished before`);
     expect(again.stdout).toContain(`wrote ${join(killed, 'study.json')}`);
     expect(await readStudy(killed)).toEqual(study);
     for (const cell of plan.right.cells) {
