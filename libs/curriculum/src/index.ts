@@ -7,3 +7,4 @@ export * from './reduce.js';
 export * from './codec.js';
 export * from './operators/keep-informative-groups.js';
 export * from './operators/thread-curriculum.js';
+export * from './sampling.js';

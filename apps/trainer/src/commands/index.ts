@@ -19,6 +19,7 @@ const MODULES = {
   'eval-local': async () => (await import('./eval-local.js')).registerEvalLocal,
   bench: async () => (await import('./bench.js')).registerBench,
   serve: async () => (await import('./serve.js')).registerServe,
+  study: async () => (await import('./study.js')).registerStudy,
 } as const satisfies Record<string, () => Promise<RegisterCommand>>;
 
 export type CommandModule = keyof typeof MODULES;
@@ -43,6 +44,11 @@ export const COMMANDS = [
   },
   { name: 'train', module: 'train', description: 'train the built-in vision-language policy with an RL algorithm preset or config file' },
   { name: 'resume', module: 'train', description: 'continue a run from its latest complete checkpoint (exactly as if it had not stopped)' },
+  {
+    name: 'study',
+    module: 'study',
+    description: 'run the grid presets × seeds (resumable; finished runs skipped) and write study.md, study.json and plots with across-seed statistics',
+  },
   {
     name: 'demo',
     module: 'demo',

@@ -107,6 +107,10 @@ describe('decoding', () => {
       'reward.overlong.maxLen: expected an integer ≤ rollout.maxNewTokens (16), found 32',
     ]);
     expect(problemsOf(resolveConfig({ sets: ['steps=5', 'optimizer.warmupSteps=6'] }))).toEqual(['optimizer.warmupSteps: expected an integer ≤ steps (5), found 6']);
+    expect(problemsOf(resolveConfig({ preset: 'acpo', sets: ['curriculum.sampling.pool=4'] }))).toEqual([
+      'curriculum.sampling.pool: expected an integer ≥ rollout.promptsPerStep (8), found 4',
+    ]);
+    expect(problemsOf(resolveConfig({ sets: ['curriculum.sampling.floor=0'] }))).toEqual(['curriculum.sampling.floor: expected a number in (0, 1], found 0']);
   });
 
   it('reports every problem at once', () => {

@@ -3,6 +3,7 @@
  * CPU demo can run (8 prompts × G = 8, responses ≤ 32 tokens). Presets change the algorithm;
  * these values fill in everything a preset or a user's file leaves out.
  */
+import { DEFAULT_SAMPLING_FLOOR } from '@rlflow/curriculum';
 import { FAMILIES, LEVELS } from '@rlflow/rollout';
 import type { TrainConfig } from './types.js';
 
@@ -59,6 +60,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
     warmupFrac: 0.1,
     adaptive: { targetKl: 0.02, targetClipFrac: 0.2 },
     miniBatches: 1,
+    sampling: { strategy: 'fresh', pool: 256, floor: DEFAULT_SAMPLING_FLOOR },
   },
   apo: { dads: false, stcr: false, stcrBase: TASK_STCR_BASE },
   papo: { enabled: false, gamma: 0.01, eta: 0.03, maskProb: 0.6, lossAgg: 'token-mean' },

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { advantageEstimators } from '@rlflow/advantage';
 import { KL_ESTIMATORS, LOSS_AGGREGATIONS, policyLosses } from '@rlflow/clipping';
-import { reuseScheduleKinds, reuseScheduleNames } from '@rlflow/curriculum';
+import { PROMPT_SAMPLING_STRATEGIES, reuseScheduleKinds, reuseScheduleNames } from '@rlflow/curriculum';
 import { BACKEND_CHOICES, BACKEND_NAMES } from '@rlflow/policy';
 import { LEARNING_RATE_SCHEDULES } from '@rlflow/engine';
 import { ENGINES } from '../engines.js';
@@ -33,6 +33,7 @@ const REGISTRIES: readonly Registry[] = [
   { what: 'loss aggregations (@rlflow/clipping)', names: LOSS_AGGREGATIONS, fields: ['algorithm.lossAgg', 'kl.lossAgg', 'papo.lossAgg', 'entropy.lossAgg'] },
   { what: 'KL estimators (@rlflow/clipping)', names: KL_ESTIMATORS, fields: ['kl.estimator'] },
   { what: 'reuse schedules (@rlflow/curriculum)', names: reuseScheduleKinds, fields: ['curriculum.schedule'] },
+  { what: 'prompt sampling strategies (@rlflow/curriculum)', names: PROMPT_SAMPLING_STRATEGIES, fields: ['curriculum.sampling.strategy'] },
   { what: 'task families (@rlflow/rollout)', names: Object.keys(GENERATORS), fields: ['rollout.families[]', 'eval.families[]'] },
   { what: 'task levels (@rlflow/rollout)', names: LEVELS, fields: ['rollout.levels[]', 'eval.levels[]'] },
   { what: 'backends (@rlflow/policy)', names: BACKEND_CHOICES, fields: ['backend'] },

@@ -8,7 +8,7 @@ import type * as t from 'io-ts';
 import { advantageEstimatorNames } from '@rlflow/advantage';
 import { KL_ESTIMATORS, LOSS_AGGREGATIONS, POLICY_LOSS_NAMES } from '@rlflow/clipping';
 import { literalUnion } from '@rlflow/core';
-import { reuseScheduleKinds } from '@rlflow/curriculum';
+import { PROMPT_SAMPLING_STRATEGIES, reuseScheduleKinds } from '@rlflow/curriculum';
 import { BACKEND_CHOICES } from '@rlflow/policy';
 import { FAMILIES, HELD_OUT_SPLITS, LEVELS } from '@rlflow/rollout';
 import {
@@ -88,6 +88,11 @@ const curriculum = closed({
     targetClipFrac: numberIn(0, 1, { lo: true }),
   }),
   miniBatches: integerAtLeast(1),
+  sampling: closed({
+    strategy: literalUnion(PROMPT_SAMPLING_STRATEGIES),
+    pool: integerAtLeast(1),
+    floor: numberIn(0, 1, { lo: true }),
+  }),
 });
 
 const apo = closed({
@@ -194,6 +199,9 @@ export const consistencyProblems = (config: TrainConfig): string[] => {
   if (cur.kMax < cur.kMin) problems.push(`curriculum.kMax: expected an integer ≥ curriculum.kMin (${cur.kMin}), found ${cur.kMax}`);
   if (cur.nMax !== null && cur.nMax > roll.groupSize) {
     problems.push(`curriculum.nMax: expected an integer ≤ rollout.groupSize (${roll.groupSize}) or null, found ${cur.nMax}`);
+  }
+  if (cur.sampling.strategy !== 'fresh' && cur.sampling.pool < roll.promptsPerStep) {
+    problems.push(`curriculum.sampling.pool: expected an integer ≥ rollout.promptsPerStep (${roll.promptsPerStep}), found ${cur.sampling.pool}`);
   }
   if (rew.overlong.bufferLen > rew.overlong.maxLen) {
     problems.push(`reward.overlong.bufferLen: expected an integer ≤ reward.overlong.maxLen (${rew.overlong.maxLen}), found ${rew.overlong.bufferLen}`);

@@ -10,7 +10,7 @@
  */
 import type { AdvantageEstimatorName } from '@rlflow/advantage';
 import type { KlEstimator, LossAggregation, PolicyLossName } from '@rlflow/clipping';
-import type { ReuseScheduleKind } from '@rlflow/curriculum';
+import type { PromptSamplingStrategy, ReuseScheduleKind } from '@rlflow/curriculum';
 import { LEARNING_RATE_SCHEDULES, type EntropyBonusConfig, type LearningRateScheduleName } from '@rlflow/engine';
 import type { BackendChoice } from '@rlflow/policy';
 import type { Family, HeldOutSplit, Level } from '@rlflow/rollout';
@@ -133,6 +133,17 @@ export interface TrainCurriculumSection {
   readonly adaptive: TrainAdaptiveReuseSection;
   /** Mini-batches per pass over the rollout batch. */
   readonly miniBatches: number;
+  /** Which train prompts each step draws (docs/algorithms.md §8, "Prompt sampling"). */
+  readonly sampling: TrainPromptSamplingSection;
+}
+
+export interface TrainPromptSamplingSection {
+  /** `fresh`: new prompts every step; `uniform` / `pass-rate`: a finite pool, ordered uniformly or by each prompt's pass-rate window. */
+  readonly strategy: PromptSamplingStrategy;
+  /** Prompts in the pool (distinct train problems drawn from the run seed). */
+  readonly pool: number;
+  /** `pass-rate`: the weight of an always- or never-solved prompt, in (0, 1]. */
+  readonly floor: number;
 }
 
 export interface TrainApoSection {

@@ -12,6 +12,8 @@ export const KNOWN_METRIC_KEYS = [
   'reward/mean',
   'reward/accuracy',
   'response_length/mean',
+  'response_length/correct_mean',
+  'response_length/wrong_mean',
   'actor/pg_loss',
   'actor/pg_clipfrac',
   'actor/ppo_kl',

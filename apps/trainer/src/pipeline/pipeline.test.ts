@@ -7,6 +7,8 @@ import { PRESET_NAMES } from '../config/index.js';
 import { compareMetricsFiles, readMetricsJsonl } from '../metrics/index.js';
 import { listCheckpoints, readEventLog, runPaths } from '../run/index.js';
 import { runTraining } from './run.js';
+import { latestTrainingCheckpoint } from './checkpoint.js';
+import { promptPool } from './curriculum.js';
 import { tinyInitCheckpoint, tinyRunConfig } from './testing/tiny-run.js';
 
 const sink = { write: () => true, isTTY: false };
@@ -92,5 +94,42 @@ describe('exact resume', () => {
     await runTraining({ config, dir, resume: false, ...quiet });
     await expect(runTraining({ config, dir, resume: false, ...quiet })).rejects.toThrow(/not empty.*rlflow resume/);
     expect((await stat(runPaths(dir).config)).isFile()).toBe(true);
+  });
+});
+
+describe('prompt sampling from the pass-rate history', () => {
+  it('the acpo preset draws from a pool of distinct train problems, the same for the same seed', () => {
+    const config = tinyRunConfig('acpo', init, ['curriculum.sampling.pool=12']);
+    expect(config.curriculum.sampling).toEqual({ strategy: 'pass-rate', pool: 12, floor: 0.1 });
+    const pooled = promptPool(config);
+    if (E.isLeft(pooled)) throw pooled.left;
+    const pool = pooled.right;
+    expect(pool).not.toBeNull();
+    expect(pool!.length).toBeGreaterThan(0);
+    expect(pool!.length).toBeLessThanOrEqual(12);
+    expect(new Set(pool!.map((p) => p.id)).size).toBe(pool!.length);
+    expect(pool!.every((p) => p.split === 'train')).toBe(true);
+    expect(promptPool(config)).toEqual(promptPool(config));
+    expect(promptPool(tinyRunConfig('grpo', init))).toEqual(E.right(null));
+  });
+
+  it('over a small pool prompts recur, and a run cut after a checkpoint resumes bit for bit', async () => {
+    const config = tinyRunConfig('acpo', init, ['steps=3', 'curriculum.sampling.pool=3', 'curriculum.gate=false', 'rollout.maxAttempts=1']);
+    const whole = await runDir();
+    await runTraining({ config, dir: whole, resume: false, ...quiet });
+    const state = (await latestTrainingCheckpoint(whole))!.manifest.curriculum;
+    expect(Math.max(...state.prompts.map(([, record]) => record.seen))).toBeGreaterThanOrEqual(2);
+
+    const cut = await runDir();
+    await runTraining({ config, dir: cut, resume: false, ...quiet });
+    await rm(join(runPaths(cut).checkpoints, 'step-000003'), { recursive: true });
+    await rm(join(runPaths(cut).checkpoints, 'step-000002'), { recursive: true });
+    const resumed = await runTraining({ config, dir: cut, resume: true, ...quiet });
+    expect(resumed.stepsDone).toBe(3);
+    const same = await compareMetricsFiles(whole, cut);
+    expect(E.isRight(same) ? same.right : same.left).toEqual([]);
+    expect((await latestTrainingCheckpoint(cut))!.manifest.curriculum).toEqual(state);
+    const weights = async (dir: string) => readFile(join(runPaths(dir).checkpoints, 'step-000003', 'policy', 'weights.bin'));
+    expect(Buffer.compare(await weights(whole), await weights(cut))).toBe(0);
   });
 });

@@ -20,7 +20,7 @@ import { evalCellKeys, formatSummaryTable, openMetricsWriter, readMetricsJsonl, 
 import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog, pruneCheckpoints, runPaths, type ProgressStream } from '../run/index.js';
 import { SFT_POLICY_CONFIG } from '../sft/index.js';
 import { initialEngineInit, latestTrainingCheckpoint, restoreTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
-import { curriculumConfig } from './curriculum.js';
+import { curriculumConfig, promptPool } from './curriculum.js';
 import { evaluateHeldOut, evaluatesAt, withEvaluation, type HeldOutEvaluation, type HeldOutResult } from './evaluate.js';
 import { initialGuard, nextGuard } from './guard.js';
 import { capabilityProblems } from './objective.js';
@@ -38,6 +38,8 @@ export interface TrainingRunOptions {
   readonly progressStream?: ProgressStream;
   /** Install SIGINT/SIGTERM handlers (default true). */
   readonly handleSignals?: boolean;
+  /** Called with each finished step's metrics row, after it is written (e.g. a study's progress). */
+  readonly onStep?: (row: MetricRow) => void;
 }
 
 export interface RunResult {
@@ -174,6 +176,7 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
     }
     await metrics.append(row);
     progress.update(row);
+    options.onStep?.(row);
     const stopping = stop.requested() || guard.stop;
     if (done === config.steps || stopping || (config.checkpoint.every > 0 && done % config.checkpoint.every === 0)) {
       const path = await writeTrainingCheckpoint(dir, done, engine, next);
@@ -189,7 +192,7 @@ export const runTraining = async (options: TrainingRunOptions): Promise<RunResul
   try {
     await runLoop(
       {
-        context: { config, engine, shape: unwrap(shapeBatch(config)), prompts },
+        context: { config, engine, shape: unwrap(shapeBatch(config)), prompts, pool: unwrap(promptPool(config)) },
         curriculum: curriculumConfig(config),
         initial: started.state,
         totalSteps: config.steps,

@@ -2,7 +2,7 @@
  * One training step t of the pipeline (docs/architecture.md, "The flow of one step"), composed
  * from the libraries' operators:
  *
- *   rolloutBatch (prompts(seed, t) × G, gate, refill)       libs/rollout
+ *   rolloutBatch (prompts(seed, t, state) × G, gate, refill)   libs/rollout, libs/curriculum (pool order)
  *   ─► scoreRollouts (old log-probs, reference log-probs)   libs/rollout, through the engine
  *   ─► shape (overlong, advantages, APO split/DADS/STCR, clip bounds)   libs/advantage, libs/clipping
  *   ─► optimizeBatch (K(t) passes × mini-batches: objective → ∂loss/∂logp → engine)   libs/engine
@@ -14,11 +14,12 @@
 import { concatMap, defer, map, of, type Observable } from 'rxjs';
 import { deriveSeed, unwrap, type Batch, type Stage, type StageError, type StepSummary } from '@rlflow/core';
 import type { CurriculumState } from '@rlflow/curriculum';
+import { samplingOrder } from '@rlflow/curriculum';
 import { noUpdateMetrics, optimizeBatch, planUpdates, type Engine, type UpdateOutcome } from '@rlflow/engine';
-import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type PromptItem, type ScoredRollout } from '@rlflow/rollout';
+import { problemSource, rolloutBatch, scoreRollouts, type Family, type Level, type Problem, type PromptItem, type ScoredRollout } from '@rlflow/rollout';
 import type { TrainConfig } from '../config/index.js';
 import type { MetricRow } from '../metrics/index.js';
-import { groupGate } from './curriculum.js';
+import { groupGate, poolSampling } from './curriculum.js';
 import { updateSettings } from './objective.js';
 import { BUILTIN_PROMPTS, datasetSource, type RunPrompts } from './prompts.js';
 
@@ -28,6 +29,8 @@ export interface StepContext {
   readonly shape: Stage<Batch, Batch>;
   /** The run's prompts and text codec (prompts.ts); the synthetic suite and the built-in tokenizer when unset. */
   readonly prompts?: RunPrompts;
+  /** The run's finite prompt pool (`promptPool`), or null when `curriculum.sampling.strategy` is `fresh`. */
+  readonly pool: readonly Problem[] | null;
 }
 
 export interface StepOutcome {
@@ -61,19 +64,54 @@ const maskedMean = (values: Float64Array, mask: Float64Array): number => {
   return n === 0 ? 0 : sum / n;
 };
 
+/** Mean length of the responses of the batch's groups whose correctness is `correct`; null when there are none. */
+const lengthWhere = (groups: readonly { readonly lengths: Int32Array; readonly correct: Uint8Array }[], correct: boolean): number | null => {
+  let sum = 0;
+  let n = 0;
+  for (const g of groups) {
+    for (let i = 0; i < g.lengths.length; i++) {
+      if ((g.correct[i] === 1) === correct) {
+        sum += g.lengths[i]!;
+        n++;
+      }
+    }
+  }
+  return n === 0 ? null : sum / n;
+};
+
 const noUpdates: UpdateOutcome = { updates: 0, skipped: [], metrics: noUpdateMetrics, gradNorm: 0, learningRate: 0, tokens: 0 };
 
-/** The rollout of step t: prompts from the train split, G samples each, gated and refilled. */
-export const rolloutStep = ({ config, engine, prompts = BUILTIN_PROMPTS }: StepContext, t: number) => {
-  const { rollout, reward } = config;
+/**
+ * Step t's prompts: with `rollout.dataset`, the file's items in the permutations drawn from (seed, t);
+ * with `fresh` sampling, new train problems from (seed, t); with a pool, the pool in the order the
+ * curriculum state draws for step t (libs/curriculum sampling.ts).
+ */
+export const stepPrompts = ({ config, pool, prompts = BUILTIN_PROMPTS }: StepContext, state: CurriculumState, t: number): Iterator<PromptItem> => {
   const seed = deriveSeed(config.seed, `prompts/${t}`);
+  if (prompts.train !== null) return datasetSource(prompts.train, seed);
+  const sampling = poolSampling(config);
+  if (pool === null || sampling === null) {
+    return unwrap(
+      problemSource({
+        families: config.rollout.families as readonly Family[],
+        levels: config.rollout.levels as readonly Level[],
+        split: 'train',
+        seed,
+      }),
+    );
+  }
+  const order = unwrap(samplingOrder(sampling)({ keys: pool.map((p) => p.id), state, seed: deriveSeed(config.seed, `prompt-order/${t}`) }));
+  return order.map((i) => pool[i]!)[Symbol.iterator]();
+};
+
+/** The rollout of step t: prompts from the train split (or the run's dataset), G samples each, gated and refilled. */
+export const rolloutStep = (ctx: StepContext, state: CurriculumState, t: number) => {
+  const { config, engine, prompts = BUILTIN_PROMPTS } = ctx;
+  const { rollout, reward } = config;
   return rolloutBatch<PromptItem>({
     engine,
     codec: prompts.codec,
-    source:
-      prompts.train === null
-        ? unwrap(problemSource({ families: rollout.families as readonly Family[], levels: rollout.levels as readonly Level[], split: 'train', seed }))
-        : datasetSource(prompts.train, seed),
+    source: stepPrompts(ctx, state, t),
     groupSize: rollout.groupSize,
     sampling: { temperature: rollout.temperature, topP: rollout.topP, topK: rollout.topK, maxNewTokens: rollout.maxNewTokens },
     reward: { formatWeight: reward.formatWeight },
@@ -130,6 +168,8 @@ const summarize = (state: CurriculumState, t: number, timing: { started: number;
     'reward/mean': summary.rewardMean,
     'reward/accuracy': seenAccuracy,
     'response_length/mean': mean(rollout.groups.flatMap((g) => Array.from(g.lengths))),
+    'response_length/correct_mean': lengthWhere(rollout.groups, true),
+    'response_length/wrong_mean': lengthWhere(rollout.groups, false),
     'actor/pg_loss': outcome.metrics.pgLoss,
     'actor/pg_clipfrac': outcome.metrics.clipFrac,
     'actor/ppo_kl': outcome.metrics.approxKl,
@@ -158,7 +198,7 @@ const summarize = (state: CurriculumState, t: number, timing: { started: number;
 export const stepPipeline = (ctx: StepContext, state: CurriculumState, t: number): Observable<StepOutcome> =>
   defer(() => {
     const timing = { started: performance.now(), rolledOut: 0 };
-    return rolloutStep(ctx, t).pipe(
+    return rolloutStep(ctx, state, t).pipe(
       map((rollout) => {
         timing.rolledOut = performance.now();
         return rollout;

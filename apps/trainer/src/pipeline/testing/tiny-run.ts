@@ -18,30 +18,29 @@ export const tinyInitCheckpoint = async (seed = 1): Promise<string> => {
   return dir;
 };
 
+/** The `--set` overrides of a short run from the checkpoint `init`, small enough for a test. */
+export const tinyRunSets = (init: string): string[] => [
+  'steps=2',
+  `init=${init}`,
+  'backend=cpu',
+  'rollout.promptsPerStep=2',
+  'rollout.groupSize=4',
+  'rollout.maxNewTokens=8',
+  'rollout.maxAttempts=2',
+  'eval.every=1',
+  'eval.problemsPerCell=1',
+  'eval.families=[counting, chart]',
+  'eval.levels=[1]',
+  'checkpoint.every=1',
+  'checkpoint.keep=2',
+  'reward.overlong.maxLen=8',
+  'reward.overlong.bufferLen=2',
+  'optimizer.lr=0.001',
+];
+
 /** A short run of `preset` from the checkpoint `init`, small enough for a test. */
 export const tinyRunConfig = (preset: string, init: string, extra: readonly string[] = []): TrainConfig => {
-  const resolved = resolveConfig({
-    preset,
-    sets: [
-      'steps=2',
-      `init=${init}`,
-      'backend=cpu',
-      'rollout.promptsPerStep=2',
-      'rollout.groupSize=4',
-      'rollout.maxNewTokens=8',
-      'rollout.maxAttempts=2',
-      'eval.every=1',
-      'eval.problemsPerCell=1',
-      'eval.families=[counting, chart]',
-      'eval.levels=[1]',
-      'checkpoint.every=1',
-      'checkpoint.keep=2',
-      'reward.overlong.maxLen=8',
-      'reward.overlong.bufferLen=2',
-      'optimizer.lr=0.001',
-      ...extra,
-    ],
-  });
+  const resolved = resolveConfig({ preset, sets: [...tinyRunSets(init), ...extra] });
   if (E.isLeft(resolved)) throw new Error(resolved.left.problems.join('; '));
   return resolved.right;
 };
