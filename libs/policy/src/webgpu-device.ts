@@ -8,6 +8,9 @@
  * machine without one gets an error naming what to install, and its vendor and description are
  * known before the backend starts.
  */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The slice of the WebGPU API used here (`@webgpu/types` is not a dependency of the type check). */
 export interface WebGpuAdapterInfo {
@@ -49,6 +52,14 @@ const INSTALL_HINT =
 /** Loads an optional package; the specifier is a variable so neither tsc nor a bundler requires it. */
 const importOptional = async <A>(specifier: string): Promise<A> => (await import(specifier)) as A;
 
+/** Mesa's and SwiftShader's Vulkan loaders complain on stderr without it; a private directory of this user's does. */
+const ensureRuntimeDir = (): void => {
+  if (process.env['XDG_RUNTIME_DIR'] !== undefined) return;
+  const dir = join(tmpdir(), `rlflow-xdg-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  process.env['XDG_RUNTIME_DIR'] = dir;
+};
+
 const firstLine = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0]! : String(error));
 
 /** True for a CPU implementation of the API (SwiftShader, llvmpipe/lavapipe, WARP): slower than wasm for this model. */
@@ -73,6 +84,7 @@ const installNavigatorGpu = async (): Promise<WebGpu> => {
   } catch (error) {
     throw new Error(`webgpu: the optional package "webgpu" is not installed or does not load (${firstLine(error)}); npm ci installs it unless optional dependencies are omitted`);
   }
+  ensureRuntimeDir();
   const created = dawn.create([]);
   const scope = globalThis as Record<string, unknown>;
   for (const [name, value] of Object.entries(dawn.globals)) if (!(name in scope)) scope[name] = value;
