@@ -29,6 +29,6 @@ export const describeOnWebGpu = (title: string, probe: WebGpuProbe, body: () => 
     return;
   }
   describe(title, () => {
-    it(`skipped: ${probe.reason}`, (context) => context.skip(probe.reason));
+    it('runs only where a WebGPU adapter exists', (context) => context.skip(probe.reason));
   });
 };
