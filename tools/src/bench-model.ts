@@ -131,6 +131,7 @@ const matmulSamples = async (n: number, repeats = 5): Promise<number[]> => {
 export const runModelBench = async (options: ModelBenchOptions = {}): Promise<ModelBenchResult> => {
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const backend = await initBackend(options.backend ?? 'auto');
+  log(`backend: ${backend.reason}`);
   const tensorsBefore = tf.memory().numTensors;
   const matmulSize = options.matmulSize ?? 1024;
   const matmulBefore = await matmulSamples(matmulSize);
@@ -186,7 +187,7 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
   const matmul = median([...matmulBefore, ...matmulAfter]);
   const beforeAfter = [median(matmulBefore), median(matmulAfter)] as const;
   log(
-    `backend ${backend.name} (${backend.threads} thread(s)): ${matmulSize}³ matmul ${matmul.toFixed(2)} GFLOP/s ` +
+    `backend ${backend.device}${backend.threads > 0 ? ` (${backend.threads} thread(s))` : ''}: ${matmulSize}³ matmul ${matmul.toFixed(2)} GFLOP/s ` +
       `(${beforeAfter[0].toFixed(1)} before, ${beforeAfter[1].toFixed(1)} after the model work); training reaches ${((100 * trainGflops) / matmul).toFixed(1)}% of it`,
   );
   const result: ModelBenchResult = {
