@@ -146,19 +146,12 @@ export class Policy {
 
   /** Samples responses for `prompts`; the same seed on the same backend gives the same samples. */
   generate(prompts: readonly PromptInput[], sampling: SamplingParams, seed: number, options?: GenerateOptions): E.Either<StageError, Generation> {
-    this.assertLive();
-    const checked = E.flatMap(() => validateSampling(sampling, this.config.maxResponseTokens))(
-      validateSequences('policy.generate', this.config, prompts, false),
-    );
-    return E.map(() => generateWith(this.variables, this.config, prompts, sampling, seed, options))(checked);
+    return E.map(() => generateWith(this.variables, this.config, prompts, sampling, seed, options))(this.checkGenerate(prompts, sampling));
   }
 
   /** `generate`, reading logits asynchronously: the same samples, on every backend (webgpu reads back only asynchronously). */
   async generateAsync(prompts: readonly PromptInput[], sampling: SamplingParams, seed: number, options?: GenerateOptions): Promise<E.Either<StageError, Generation>> {
-    this.assertLive();
-    const checked = E.flatMap(() => validateSampling(sampling, this.config.maxResponseTokens))(
-      validateSequences('policy.generate', this.config, prompts, false),
-    );
+    const checked = this.checkGenerate(prompts, sampling);
     return E.isLeft(checked) ? checked : E.right(await generateWithAsync(this.variables, this.config, prompts, sampling, seed, options));
   }
 
@@ -185,6 +178,11 @@ export class Policy {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of this.variables.values()) v.dispose();
+  }
+
+  private checkGenerate(prompts: readonly PromptInput[], sampling: SamplingParams): E.Either<StageError, unknown> {
+    this.assertLive();
+    return E.flatMap(() => validateSampling(sampling, this.config.maxResponseTokens))(validateSequences('policy.generate', this.config, prompts, false));
   }
 
   private assertLive(): void {

@@ -3,7 +3,8 @@
  * engine contract suite (sample log-probs = teacher-forced ones, determinism, agreement with a
  * one-pass engine, tensor counts flat over 50 steps, bit-exact resume, field-named refusals), and
  * the parameter gradient of forwardBackward against the cpu backend's (the reference) within
- * float32 tolerance. Runs where a WebGPU adapter exists (`npm run test:webgpu` selects
+ * float32 tolerance, and the kernel rlflow replaces (addN past the storage-buffer limit, see
+ * tensor/add-many.ts). Runs where a WebGPU adapter exists (`npm run test:webgpu` selects
  * SwiftShader); reported as skipped with the reason elsewhere.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,9 @@ import { matrix, Rng, unwrap, type Matrix } from '@rlflow/core';
 import type { EngineOptions, WeightedTerm } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { tinyPolicyConfig } from '../config.js';
+import { addMany } from '../tensor/add-many.js';
 import { describeOnWebGpu, probeWebGpu } from '../testing/webgpu.js';
+import { takeWebGpuErrors } from '../webgpu-device.js';
 import { CONTRACT_WIDTH, contractFixtures, contractSequences } from './contract-fixtures.js';
 import { createTfjsEngine, TfjsEngine } from './tfjs-engine.js';
 
@@ -56,6 +59,23 @@ describeOnWebGpu('tfjs engine on webgpu', probe, () => {
         expect(norm, name).toBeGreaterThan(0);
         expect(Math.sqrt(difference / norm), name).toBeLessThanOrEqual(1e-4);
       }
+    });
+  });
+
+  describe('kernels tfjs-backend-webgpu gets wrong', () => {
+    it('addN past the storage-buffer limit is a device error; addMany sums any count exactly', async () => {
+      const ramp = (): tf.Tensor[] => Array.from({ length: 41 }, (_, i) => tf.fill([3], i + 1));
+      takeWebGpuErrors();
+      const inputs = ramp();
+      const fixed = addMany(inputs);
+      expect(Array.from(await fixed.data())).toEqual([861, 861, 861]);
+      expect(takeWebGpuErrors()).toEqual([]);
+      // A failed submission also drops the uploads recorded with it, so these inputs are not reused.
+      const doomed = ramp();
+      const broken = tf.addN(doomed);
+      await broken.data();
+      expect(takeWebGpuErrors().join('\n')).toMatch(/storage buffers/);
+      tf.dispose([...inputs, ...doomed, fixed, broken]);
     });
   });
 });
