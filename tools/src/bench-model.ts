@@ -77,12 +77,6 @@ const median = (xs: readonly number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 
-const seconds = (run: () => void): number => {
-  const t0 = performance.now();
-  run();
-  return (performance.now() - t0) / 1000;
-};
-
 const secondsAsync = async (run: () => Promise<void>): Promise<number> => {
   const t0 = performance.now();
   await run();
@@ -117,17 +111,18 @@ const trainingStep = async (engine: Engine, sequences: readonly SequenceInput[],
   return logp;
 };
 
-/** GFLOP/s of each of `repeats` timed n × n × n float32 products (after one untimed). */
-export const matmulSamples = (n: number, repeats = 5): number[] => {
+/** GFLOP/s of each of `repeats` timed n × n × n float32 products (after one untimed), each read back asynchronously. */
+export const matmulSamples = async (n: number, repeats = 5): Promise<number[]> => {
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
   const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
-  const once = (): void => {
+  const once = async (): Promise<void> => {
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data();
     c.dispose();
   };
-  once();
-  const times = Array.from({ length: repeats }, () => seconds(once));
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) times.push(await secondsAsync(once));
   a.dispose();
   b.dispose();
   return times.map((t) => (2 * n ** 3) / t / 1e9);
@@ -136,9 +131,10 @@ export const matmulSamples = (n: number, repeats = 5): number[] => {
 export const runModelBench = async (options: ModelBenchOptions = {}): Promise<ModelBenchResult> => {
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const backend = await initBackend(options.backend ?? 'auto');
+  log(`backend: ${backend.reason}`);
   const tensorsBefore = tf.memory().numTensors;
   const matmulSize = options.matmulSize ?? 1024;
-  const matmulBefore = matmulSamples(matmulSize);
+  const matmulBefore = await matmulSamples(matmulSize);
   const config = options.policyConfig ?? defaultPolicyConfig;
   const rows = (options.prompts ?? 16) * (options.groupSize ?? 8);
   const newTokens = Math.min(options.newTokens ?? 32, config.maxResponseTokens);
@@ -152,11 +148,12 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
   // Both runs use the same seed, so they decode the same tokens; tokens/s counts the tokens generated.
   const sampling = { temperature: 1, topP: 1, topK: 0, maxNewTokens: newTokens };
 
-  unwrap(policy.generate(prompts.slice(0, 8), { ...sampling, maxNewTokens: 2 }, 0));
-  let cached = unwrap(policy.generate(prompts, sampling, 3));
-  const cachedSeconds = seconds(() => (cached = unwrap(policy.generate(prompts, sampling, 3))));
+  // Logits are read back asynchronously, the only way the webgpu backend can.
+  unwrap(await policy.generateAsync(prompts.slice(0, 8), { ...sampling, maxNewTokens: 2 }, 0));
+  let cached = unwrap(await policy.generateAsync(prompts, sampling, 3));
+  const cachedSeconds = await secondsAsync(async () => void (cached = unwrap(await policy.generateAsync(prompts, sampling, 3))));
   let uncached = cached;
-  const uncachedSeconds = seconds(() => (uncached = unwrap(policy.generate(prompts, sampling, 3, { useCache: false }))));
+  const uncachedSeconds = await secondsAsync(async () => void (uncached = unwrap(await policy.generateAsync(prompts, sampling, 3, { useCache: false }))));
   const generatedTokens = cached.lengths.reduce((a, b) => a + b, 0);
   const sameTokens = JSON.stringify(uncached.tokens) === JSON.stringify(cached.tokens);
   log(`generation (${rows} rows × ≤${newTokens} tokens): ${(generatedTokens / cachedSeconds).toFixed(0)} tokens/s with the KV cache, ${(generatedTokens / uncachedSeconds).toFixed(0)} without`);
@@ -186,11 +183,11 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
     await engine.dispose();
   }
 
-  const matmulAfter = matmulSamples(matmulSize);
+  const matmulAfter = await matmulSamples(matmulSize);
   const matmul = median([...matmulBefore, ...matmulAfter]);
   const beforeAfter = [median(matmulBefore), median(matmulAfter)] as const;
   log(
-    `backend ${backend.name} (${backend.threads} thread(s)): ${matmulSize}³ matmul ${matmul.toFixed(2)} GFLOP/s ` +
+    `backend ${backend.device}${backend.threads > 0 ? ` (${backend.threads} thread(s))` : ''}: ${matmulSize}³ matmul ${matmul.toFixed(2)} GFLOP/s ` +
       `(${beforeAfter[0].toFixed(1)} before, ${beforeAfter[1].toFixed(1)} after the model work); training reaches ${((100 * trainGflops) / matmul).toFixed(1)}% of it`,
   );
   const result: ModelBenchResult = {

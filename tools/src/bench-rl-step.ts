@@ -230,7 +230,7 @@ export const tfjsMeasures = async (
   log(`backend: ${info.reason}`);
   return {
     device: ACTIVE_DEVICE,
-    matmulGflops: () => Promise.resolve(spread(matmulSamples(1024)).median),
+    matmulGflops: async () => spread(await matmulSamples(1024)).median,
     processResources: () => tf.memory().numTensors,
   };
 };

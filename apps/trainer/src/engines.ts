@@ -24,7 +24,7 @@ export interface EngineEntry {
 
 export const ENGINES = {
   tfjs: {
-    description: 'TensorFlow.js in process (the reference engine): wasm, cpu, or tfjs-node when installed',
+    description: 'TensorFlow.js in process (the reference engine): wasm, cpu, webgpu, or tfjs-node when installed',
     load: async () => (await import('@rlflow/policy')).createTfjsEngine,
     localInit: true,
     modelOption: async (_remote, init, builtin) => (init.kind === 'seed' ? builtin : undefined),

@@ -1,19 +1,24 @@
 /**
- * Compute backends (docs/architecture.md, "Compute backends"). `wasm` (XNNPACK, SIMD; multi-threaded
- * under Node through `wasm-threads.ts`) is the default, `cpu` (plain JS) the fallback, and
- * `tensorflow` / `tensorflow-gpu` (libtensorflow through `@tensorflow/tfjs-node` /
- * `@tensorflow/tfjs-node-gpu`) are used only when the user has installed those packages: they
- * are loaded by dynamic import, so their absence never breaks install, tests or the demo.
- * `auto` picks the fastest backend that loads, in the order tensorflow-gpu, tensorflow, wasm,
- * cpu (fixed, not timed, so the same machine always gets the same backend and the same numbers).
+ * Compute backends (docs/architecture.md, "Compute backends"; docs/backends.md). `wasm` (XNNPACK,
+ * SIMD; multi-threaded under Node through `wasm-threads.ts`) is the default, `cpu` (plain JS) the
+ * fallback; `webgpu` (`webgpu-device.ts`: Dawn's Node bindings from the optional `webgpu`
+ * package, `@tensorflow/tfjs-backend-webgpu`) runs on any vendor's GPU, or on SwiftShader
+ * without one; `tensorflow` / `tensorflow-gpu` (libtensorflow through `@tensorflow/tfjs-node` /
+ * `@tensorflow/tfjs-node-gpu`) are used only when the user has installed those packages. The
+ * optional packages are loaded by dynamic import, so their absence never breaks install, tests
+ * or the demo. `auto` picks the fastest backend that loads, in the order tensorflow-gpu,
+ * tensorflow, webgpu on a hardware adapter (a software one, such as SwiftShader, is slower than
+ * wasm and is skipped), wasm, cpu — fixed, not timed, so the same machine always gets the same
+ * backend and the same numbers.
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerThreadedWasm } from './wasm-threads.js';
+import { describeAdapter, prepareWebGpu, watchWebGpuErrors } from './webgpu-device.js';
 
-export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+export const BACKEND_NAMES = ['wasm', 'cpu', 'webgpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 /** What a user may ask for: a backend by name, or `auto`. */
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
@@ -24,6 +29,8 @@ export const isBackendChoice = (s: string): s is BackendChoice => (BACKEND_CHOIC
 export interface BackendOptions {
   /** wasm threads (XNNPACK thread pool); default `RLFLOW_WASM_THREADS` or the number of cores, at most 8. */
   readonly threads?: number;
+  /** webgpu: refuse a software adapter (SwiftShader, llvmpipe), as `auto` does; default false. */
+  readonly requireHardwareAdapter?: boolean;
 }
 
 export interface BackendInfo {
@@ -34,6 +41,8 @@ export interface BackendInfo {
   readonly threads: number;
   /** Why this backend: the choice made and, for `auto`, what was tried. */
   readonly reason: string;
+  /** Where it computes, for logs: the name, and for webgpu the adapter's vendor, architecture and description. */
+  readonly device: string;
 }
 
 const MAX_WASM_THREADS = 8;
@@ -90,7 +99,7 @@ const initOne = async (name: BackendName, options: BackendOptions): Promise<Back
   switch (name) {
     case 'cpu':
       await activate('cpu');
-      return { name, tfBackend: 'cpu', threads: 1, reason: 'cpu: plain-JS fallback' };
+      return { name, tfBackend: 'cpu', threads: 1, reason: 'cpu: plain-JS fallback', device: name };
     case 'wasm': {
       const threads = options.threads ?? defaultThreads();
       if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`wasm threads: ${threads} is not a positive integer`);
@@ -102,7 +111,14 @@ const initOne = async (name: BackendName, options: BackendOptions): Promise<Back
       }
       await activate('wasm');
       const actual = getThreadsCount();
-      return { name, tfBackend: 'wasm', threads: actual, reason: `wasm: XNNPACK SIMD, ${actual} thread${actual === 1 ? '' : 's'}` };
+      return { name, tfBackend: 'wasm', threads: actual, reason: `wasm: XNNPACK SIMD, ${actual} thread${actual === 1 ? '' : 's'}`, device: name };
+    }
+    case 'webgpu': {
+      const adapter = await prepareWebGpu(options.requireHardwareAdapter === true);
+      await activate('webgpu');
+      watchWebGpuErrors(tf.backend());
+      const described = describeAdapter(adapter);
+      return { name, tfBackend: 'webgpu', threads: 0, reason: `webgpu: ${described}`, device: `webgpu (${described})` };
     }
     case 'tensorflow':
     case 'tensorflow-gpu': {
@@ -115,12 +131,12 @@ const initOne = async (name: BackendName, options: BackendOptions): Promise<Back
         );
       }
       await activate('tensorflow');
-      return { name, tfBackend: 'tensorflow', threads: 0, reason: `${name}: libtensorflow through ${pkg}` };
+      return { name, tfBackend: 'tensorflow', threads: 0, reason: `${name}: libtensorflow through ${pkg}`, device: name };
     }
   }
 };
 
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /** Makes `choice` the active tfjs backend and says which one runs and why. */
 export const initBackend = async (choice: BackendChoice = 'wasm', options: BackendOptions = {}): Promise<BackendInfo> => {
@@ -128,7 +144,7 @@ export const initBackend = async (choice: BackendChoice = 'wasm', options: Backe
   const skipped: string[] = [];
   for (const name of AUTO_ORDER) {
     try {
-      const info = await initOne(name, options);
+      const info = await initOne(name, name === 'webgpu' ? { ...options, requireHardwareAdapter: true } : options);
       return { ...info, reason: `auto → ${info.reason}${skipped.length > 0 ? ` (not available: ${skipped.join('; ')})` : ''}` };
     } catch (error) {
       skipped.push(error instanceof Error ? error.message : String(error));

@@ -14,6 +14,7 @@ import * as t from 'io-ts';
 import { LEARNING_RATE_SCHEDULES } from '@rlflow/engine';
 import { literalUnion, NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber } from '@rlflow/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { addMany } from './tensor/add-many.js';
 
 const UnitInterval = t.refinement(t.number, (n) => n >= 0 && n < 1, 'NumberIn[0,1)');
 const Fraction = t.refinement(t.number, (n) => n >= 0 && n <= 1, 'NumberIn[0,1]');
@@ -55,7 +56,7 @@ export const clipScale = (norm: number, maxNorm: number): number => (maxNorm > 0
 
 /** ‖g‖₂ over all gradients, read back asynchronously (backends that cannot read synchronously). */
 export const readGlobalNorm = async (grads: readonly tf.Tensor[]): Promise<number> => {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.mul(g, g))))));
+  const norm = tf.tidy(() => tf.sqrt(addMany(grads.map((g) => tf.sum(tf.mul(g, g))))));
   try {
     return (await norm.data())[0]!;
   } finally {

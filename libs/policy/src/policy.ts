@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { matrix, Rng, type Matrix, type StageError } from '@rlflow/core';
 import { geometry, type PolicyConfig } from './config.js';
-import { generateWith, type GenerateOptions, type Generation, type PromptInput } from './generate.js';
+import { generateWith, generateWithAsync, type GenerateOptions, type Generation, type PromptInput } from './generate.js';
 import { blackenedPatches, validateSequences } from './inputs.js';
 import { buildLayout, patchify, responseMask, type LayoutInput } from './layout.js';
 import { teacherForced, type ParamTensors, type TeacherForced } from './model.js';
@@ -146,11 +146,13 @@ export class Policy {
 
   /** Samples responses for `prompts`; the same seed on the same backend gives the same samples. */
   generate(prompts: readonly PromptInput[], sampling: SamplingParams, seed: number, options?: GenerateOptions): E.Either<StageError, Generation> {
-    this.assertLive();
-    const checked = E.flatMap(() => validateSampling(sampling, this.config.maxResponseTokens))(
-      validateSequences('policy.generate', this.config, prompts, false),
-    );
-    return E.map(() => generateWith(this.variables, this.config, prompts, sampling, seed, options))(checked);
+    return E.map(() => generateWith(this.variables, this.config, prompts, sampling, seed, options))(this.checkGenerate(prompts, sampling));
+  }
+
+  /** `generate`, reading logits asynchronously: the same samples, on every backend (webgpu reads back only asynchronously). */
+  async generateAsync(prompts: readonly PromptInput[], sampling: SamplingParams, seed: number, options?: GenerateOptions): Promise<E.Either<StageError, Generation>> {
+    const checked = this.checkGenerate(prompts, sampling);
+    return E.isLeft(checked) ? checked : E.right(await generateWithAsync(this.variables, this.config, prompts, sampling, seed, options));
   }
 
   /** Teacher-forced log-probs and entropies of the given responses. */
@@ -176,6 +178,11 @@ export class Policy {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of this.variables.values()) v.dispose();
+  }
+
+  private checkGenerate(prompts: readonly PromptInput[], sampling: SamplingParams): E.Either<StageError, unknown> {
+    this.assertLive();
+    return E.flatMap(() => validateSampling(sampling, this.config.maxResponseTokens))(validateSequences('policy.generate', this.config, prompts, false));
   }
 
   private assertLive(): void {

@@ -17,36 +17,19 @@ import { describeEngineContract } from '@rlflow/engine/testing';
 import { initBackend } from '../backend.js';
 import { tinyPolicyConfig } from '../config.js';
 import { Policy, teacherForcedRows } from '../policy.js';
-import { EOS_ID, tokenizer } from '../tokenizer.js';
+import { CONTRACT_WIDTH, contractFixtures, contractPrompts, contractSequences } from './contract-fixtures.js';
 import { ACTIVE_DEVICE, createTfjsEngine, TfjsEngine } from './tfjs-engine.js';
 
 const config = tinyPolicyConfig;
-const WIDTH = 8;
-
-const image = (seed: number): Float32Array => {
-  const rng = Rng.fromSeed(seed);
-  return Float32Array.from({ length: config.imageSize * config.imageSize * 3 }, () => rng.next());
-};
-
-const prompts = ['how many?', 'A:3 B:4', '2+5=', 'bigger?'].map((text, i) => ({ image: image(i + 1), promptTokens: unwrap(tokenizer.encode(text)) }));
-const responses = [[20, 21, 22], [23, 24, 25, 26, EOS_ID], [27, 28, 29, 30, 31, 32, 33, EOS_ID], [34, EOS_ID]];
-const sequences: SequenceInput[] = prompts.map((p, i) => ({ ...p, responseTokens: responses[i]! }));
-const optimizer: AdamWParams = { learningRate: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
+const WIDTH = CONTRACT_WIDTH;
+const prompts = contractPrompts;
+const sequences = contractSequences;
 
 beforeAll(async () => {
   await initBackend('cpu');
 });
 
-describeEngineContract('tfjs (cpu, tiny)', createTfjsEngine, {
-  model: config,
-  device: 'cpu',
-  prompts,
-  responses,
-  responseWidth: WIDTH,
-  smallTokenBudget: 70,
-  sampling: { temperature: 1, topP: 1, topK: 0, maxNewTokens: WIDTH },
-  optimizer,
-});
+describeEngineContract('tfjs (cpu, tiny)', createTfjsEngine, contractFixtures('cpu'));
 
 const engineOptions = (tokenBudget: number): EngineOptions => ({ init: { kind: 'seed', seed: 5 }, model: config, reference: false, tokenBudget, device: 'cpu' });
 

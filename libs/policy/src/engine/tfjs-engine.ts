@@ -60,6 +60,7 @@ import { FrozenParams, patchFlags, Policy, teacherForcedRows, type PatchMasking 
 import { fillStateCheckpoint, readStateCheckpoint, TRAINER_MANIFEST_FILE, TRAINER_POLICY_DIR } from '../trainer-checkpoint.js';
 import { validateSampling } from '../sampling.js';
 import { teacherForcedShared } from '../shared-prefix-model.js';
+import { takeWebGpuErrors } from '../webgpu-device.js';
 import { microBatches } from './micro-batches.js';
 import { OptimizerState, readTensors } from './optimizer-state.js';
 
@@ -87,7 +88,7 @@ const activeBackendInfo = (): E.Either<StageError, BackendInfo> => {
   const name = BACKEND_NAMES.find((n) => n === tfBackend);
   return name === undefined
     ? fail(STAGE, 'device', 'invalid', `is "${ACTIVE_DEVICE}", but the active TensorFlow.js backend "${tfBackend}" is none of ${BACKEND_NAMES.join(', ')}`)
-    : E.right({ name, tfBackend, threads: 0, reason: `${ACTIVE_DEVICE}: the backend already initialised` });
+    : E.right({ name, tfBackend, threads: 0, reason: `${ACTIVE_DEVICE}: the backend already initialised`, device: activeBackend?.info.tfBackend === tfBackend ? activeBackend.info.device : name });
 };
 
 /** Activates the backend once per choice: re-initialising an active backend would drop the tensors of live engines. */
@@ -163,7 +164,7 @@ export class TfjsEngine implements Engine {
     this.info = {
       engine: TFJS_ENGINE,
       model: `rlflow-vlm d${config.dModel} enc${config.encoderLayers} dec${config.decoderLayers} h${config.heads}`,
-      device: backend.name,
+      device: backend.device,
       imageSize: config.imageSize,
       maxPromptTokens: config.maxPromptTokens,
       maxResponseTokens: config.maxResponseTokens,
@@ -416,9 +417,16 @@ export class TfjsEngine implements Engine {
     return run;
   }
 
-  /** A contract method: queued, and refused once the engine is disposed. */
+  /** A contract method: queued, refused once the engine is disposed, and failed when the WebGPU device reported an error meanwhile. */
   private exclusive<A>(method: string, work: () => Promise<E.Either<StageError, A>>): EngineResult<A> {
-    return this.queued(() => (this.disposed ? Promise.resolve(fail<A>(`${STAGE}.${method}`, 'engine', 'invalid', 'is used after dispose()')) : work()));
+    return this.queued(async () => {
+      if (this.disposed) return fail<A>(`${STAGE}.${method}`, 'engine', 'invalid', 'is used after dispose()');
+      takeWebGpuErrors();
+      const result = await work();
+      const errors = takeWebGpuErrors();
+      if (errors.length === 0) return result;
+      return fail<A>(`${STAGE}.${method}`, 'device', 'invalid', `the WebGPU device reported ${errors.length} error${errors.length === 1 ? '' : 's'}, so the results are not valid: ${errors[0]}`);
+    });
   }
 
   /** Checks the sequences and the response width; the response mask [B, T] when they pass. */

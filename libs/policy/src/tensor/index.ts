@@ -19,5 +19,6 @@ export { detached, stopGradient } from './stop-gradient.js';
 export { toTensor2D, matrixFromTensor } from './convert.js';
 export { lossAndGradient, type LossAndGradient, type Evaluated } from './evaluate.js';
 export { registerKernelGradients } from './gradients.js';
+export { addMany, ADD_MANY_FAN_IN } from './add-many.js';
 export { useCpuBackend } from './cpu-backend.js';
 export { objectiveTensor, type ObjectiveTensors, type ObjectiveConstants } from './objective.js';
