@@ -66,6 +66,7 @@ export const DEMO_SETS: readonly string[] = [
   'curriculum.miniBatches=4',
   'curriculum.kMin=1',
   'curriculum.kMax=3',
+  'curriculum.sampling.strategy=fresh',
   'eval.split=test',
   'eval.every=6',
   'eval.problemsPerCell=60',
