@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { matrix, Rng, unwrap, type Matrix } from '@rlflow/core';
 import { policyLosses } from '@rlflow/clipping';
 import { ppoTensor } from '../tensor/index.js';
-import type { AdamWParams, EngineOptions, SequenceInput, WeightedTerm } from '@rlflow/engine';
+import type { EngineOptions, WeightedTerm } from '@rlflow/engine';
 import { promptSeed } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { initBackend } from '../backend.js';
