@@ -13,6 +13,7 @@ import { compareMetricsFiles } from '../metrics/index.js';
 import { runTraining } from '../pipeline/run.js';
 import { tinyInitCheckpoint, tinyRunConfig } from '../pipeline/testing/tiny-run.js';
 import { FAULTS, FaultProxy } from './testing/fault-proxy.js';
+import type { ServeStats } from './server.js';
 import { engineDependent, finalWeights, remoteConfig, sameWeights, startServer } from './testing/remote-run.js';
 
 const sink = { write: () => true, isTTY: false };
@@ -88,31 +89,37 @@ describe('faults between the engine and rlflow serve', () => {
 
   it('a server killed mid-run and restarted: the run fails, resumes from its last checkpoint and ends as the uninterrupted run', async () => {
     const stateDir = await tempDir('rlflow-serve-');
-    const started = await startServer(init, stateDir);
+    let killed = false;
+    let restarted: Promise<void> = Promise.resolve();
+    // The kill happens at an exact point of the run: at the first sampling request the server
+    // applies after the run's first checkpoint (save_weights), so the run has work after it.
+    let samplesAtCheckpoint: number | undefined;
+    const killAfter = (stats: ServeStats): void => {
+      if (killed || (stats.applied['save_weights'] ?? 0) < 1) return;
+      const samples = stats.applied['asample'] ?? 0;
+      samplesAtCheckpoint ??= samples;
+      if (samples <= samplesAtCheckpoint) return;
+      killed = true;
+      restarted = (async () => {
+        await server.close();
+        ({ server } = await startServer(init, stateDir, port));
+      })();
+    };
+    const started = await startServer(init, stateDir, 0, killAfter);
     const port = started.port;
     let server = started.server;
     const remote = join(await tempDir('rlflow-faults-'), 'run');
     const remoteCfg = remoteConfig(config(), `http://127.0.0.1:${port}`, 1_000);
-    let killed = false;
-    const watch = setInterval(() => {
-      const applied = server.snapshot().applied;
-      if (!killed && (applied['save_weights'] ?? 0) >= 1 && (applied['forward_backward'] ?? 0) >= 2) {
-        killed = true;
-        void (async () => {
-          await server.close();
-          ({ server } = await startServer(init, stateDir, port));
-        })();
-      }
-    }, 5);
     try {
-      await expect(runTraining({ config: remoteCfg, dir: remote, resume: false, ...quiet })).rejects.toThrow(/no model/);
+      await expect(runTraining({ config: remoteCfg, dir: remote, resume: false, ...quiet })).rejects.toThrow(/no model|no sampling session/);
       expect(killed).toBe(true);
+      await restarted;
       const resumed = await runTraining({ config: remoteCfg, dir: remote, resume: true, ...quiet });
       expect(resumed).toMatchObject({ stepsDone: 3, reason: 'completed' });
       await expectSameRun(remote, stateDir, stateDir);
       expect(server.snapshot().reapplied).toBe(0);
     } finally {
-      clearInterval(watch);
+      await restarted;
       await server.close();
     }
   });

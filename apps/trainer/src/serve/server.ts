@@ -44,6 +44,8 @@ export interface ServeOptions {
   readonly gapWaitMs?: number;
   readonly maxQueued?: number;
   readonly log?: (line: string) => void;
+  /** Called after each request is applied, with the counts so far (a test kills the server at an exact point). */
+  readonly onApplied?: (stats: ServeStats) => void;
 }
 
 /** What the server applied, by route, and the repeats it recognised (GET /api/v1/rlflow/stats). */
@@ -375,6 +377,7 @@ export class TinkerServer {
     this.appliedKeys.add(key);
     this.stats.order.push(`${route}#${key.slice(key.lastIndexOf(':') + 1)}`);
     if (this.stats.order.length > 1000) this.stats.order.shift();
+    this.options.onApplied?.(this.snapshot());
   }
 
   // ---- models -----------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ import { loadEngineFactory } from '../../engines.js';
 import { isRunDependentKey } from '../../metrics/index.js';
 import { testPolicyConfig } from '../../pipeline/testing/tiny-run.js';
 import { listCheckpoints } from '../../run/index.js';
-import { TinkerServer } from '../server.js';
+import { TinkerServer, type ServeStats } from '../server.js';
 
 export const TEST_BASE_MODEL = 'rlflow/test-tiny';
 
-export const startServer = async (initDir: string, stateDir: string, port = 0): Promise<{ server: TinkerServer; port: number }> => {
+export const startServer = async (initDir: string, stateDir: string, port = 0, onApplied?: (stats: ServeStats) => void): Promise<{ server: TinkerServer; port: number }> => {
   const server = new TinkerServer({
     factory: await loadEngineFactory('tfjs'),
     init: { kind: 'weights', dir: initDir },
@@ -25,6 +25,7 @@ export const startServer = async (initDir: string, stateDir: string, port = 0): 
     imageTokens: geometry(testPolicyConfig).imageTokens,
     longPollMs: 300,
     gapWaitMs: 500,
+    ...(onApplied === undefined ? {} : { onApplied }),
   });
   return { server, port: await server.listen(port, '127.0.0.1') };
 };
