@@ -19,8 +19,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError } from '@rlflow/core';
 import type { PromptInput, SequenceInput } from '@rlflow/engine';
-import { createRequire } from 'node:module';
-import { decodeImage, encodePng, encodeRgba8Png } from '@rlflow/rollout';
+import { decodeImage, decodeRgba8Png, encodePng, encodeRgba8Png } from '@rlflow/rollout';
 import { float32Tensor, int64Tensor, type Datum, type ImageChunk, type ModelInput, type TensorData } from './wire.js';
 
 export interface ImageGeometry {
@@ -36,9 +35,6 @@ export interface ImageGeometry {
 
 export type ImageEncoding = 'png8' | 'float32-rgba';
 export const FLOAT32_RGBA: ImageEncoding = 'float32-rgba';
-
-// pngjs ships no type declarations; this is the part of its API used here.
-const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(buffer: Buffer): { width: number; height: number; data: Uint8Array } } } };
 
 const floatPng = (size: number, image: Float32Array): Uint8Array => {
   const bytes = new Uint8Array(image.length * 4);
@@ -56,12 +52,14 @@ export const imageChunk = (geometry: ImageGeometry, image: Float32Array): ImageC
   expected_tokens: geometry.imageTokens,
 });
 
-const placeholder = (geometry: ImageGeometry): number | null => geometry.imageTokenId ?? null;
+/** The prompt token the image takes the place of, or null when the image comes first. */
+const imageTokenOf = (geometry: ImageGeometry): number | null => geometry.imageTokenId ?? null;
 
 /** The chunks of a prompt: the image first, or in its token's place (the caller checks there is exactly one). */
 export const promptChunks = (geometry: ImageGeometry, prompt: PromptInput): ModelInput['chunks'] => {
   const image = imageChunk(geometry, prompt.image);
-  const at = placeholder(geometry) === null ? -1 : prompt.promptTokens.indexOf(placeholder(geometry)!);
+  const token = imageTokenOf(geometry);
+  const at = token === null ? -1 : prompt.promptTokens.indexOf(token);
   if (at < 0) return [image, { type: 'encoded_text', tokens: [...prompt.promptTokens] }];
   const before = prompt.promptTokens.slice(0, at);
   const after = prompt.promptTokens.slice(at + 1);
@@ -69,14 +67,14 @@ export const promptChunks = (geometry: ImageGeometry, prompt: PromptInput): Mode
 };
 
 /** How many of the prompt's tokens the image replaces (1 with an image token, 0 when the image comes first). */
-const replaced = (geometry: ImageGeometry): number => (placeholder(geometry) === null ? 0 : 1);
+const replaced = (geometry: ImageGeometry): number => (imageTokenOf(geometry) === null ? 0 : 1);
 
 /** The positions a prompt of `promptLength` tokens takes, its image included. */
 export const promptPositions = (geometry: ImageGeometry, promptLength: number): number => geometry.imageTokens + promptLength - replaced(geometry);
 
 /** Where the prompt fails the placement rule: the number of image tokens when an image token is set and it is not exactly one. */
 export const imageTokenCount = (geometry: ImageGeometry, promptTokens: readonly number[]): number | null => {
-  const id = placeholder(geometry);
+  const id = imageTokenOf(geometry);
   return id === null ? null : promptTokens.filter((t) => t === id).length;
 };
 
@@ -121,17 +119,14 @@ export const decodeImageChunk = (stage: string, field: string, geometry: ImageGe
   }
   const bytes = new Uint8Array(Buffer.from(chunk.data, 'base64'));
   if (chunk.format === 'png' && geometry.imageEncoding === FLOAT32_RGBA) {
-    try {
-      const png = PNG.sync.read(Buffer.from(bytes));
-      if (png.width === geometry.imageSize * 3 && png.height === geometry.imageSize) {
-        const values = new Float32Array(geometry.imageSize * geometry.imageSize * 3);
-        const view = new DataView(png.data.buffer, png.data.byteOffset, png.data.byteLength);
-        for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
-        if (!values.every((v) => Number.isFinite(v))) return fail(stage, `${field}.data`, 'holds a non-finite pixel value', 'not-finite');
-        return E.right(values);
-      }
-    } catch (error) {
-      return fail(stage, `${field}.data`, `corrupt PNG: ${error instanceof Error ? error.message : String(error)}`);
+    const png = decodeRgba8Png(bytes);
+    if (E.isLeft(png)) return fail(stage, `${field}.data`, png.left.message);
+    if (png.right.width === geometry.imageSize * 3 && png.right.height === geometry.imageSize) {
+      const values = new Float32Array(geometry.imageSize * geometry.imageSize * 3);
+      const view = new DataView(png.right.data.buffer, png.right.data.byteOffset, png.right.data.byteLength);
+      for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
+      if (!values.every((v) => Number.isFinite(v))) return fail(stage, `${field}.data`, 'holds a non-finite pixel value', 'not-finite');
+      return E.right(values);
     }
   }
   const image = decodeImage(bytes);

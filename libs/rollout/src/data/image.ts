@@ -24,7 +24,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import jpeg from 'jpeg-js';
 import type { RgbImage } from '../suite/problem.js';
 
-interface PngData {
+export interface PngData {
   readonly width: number;
   readonly height: number;
   readonly data: Uint8Array;
@@ -69,18 +69,25 @@ const fromRgba = (width: number, height: number, rgba: Uint8Array, background: r
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** The 8-bit RGBA pixels of a PNG (width·height·4 bytes), the inverse of `encodeRgba8Png`. */
+export const decodeRgba8Png = (bytes: Uint8Array): E.Either<ImageDecodeError, PngData> => {
+  try {
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (png.width * png.height > MAX_DECODED_PIXELS) return E.left(new ImageDecodeError(`PNG of ${png.width}×${png.height} is too large`));
+    return E.right(png);
+  } catch (error) {
+    return E.left(new ImageDecodeError(`corrupt PNG: ${message(error)}`));
+  }
+};
+
 export const decodeImage = (
   bytes: Uint8Array,
   background: readonly [number, number, number] = [1, 1, 1],
 ): E.Either<ImageDecodeError, RgbImage> => {
   const format = sniffFormat(bytes);
   if (format === undefined) return E.left(new ImageDecodeError('not a PNG or JPEG image (unrecognised leading bytes)'));
+  if (format === 'png') return E.map((png: PngData) => fromRgba(png.width, png.height, png.data, background))(decodeRgba8Png(bytes));
   try {
-    if (format === 'png') {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      if (png.width * png.height > MAX_DECODED_PIXELS) return E.left(new ImageDecodeError(`PNG of ${png.width}×${png.height} is too large`));
-      return E.right(fromRgba(png.width, png.height, png.data, background));
-    }
     const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_DECODED_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
     return E.right(fromRgba(decoded.width, decoded.height, decoded.data, background));
   } catch (error) {
