@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, writeFileAtomic } from '@rlflow/core';
-import { curvePlotSpec, loadRun, metricCurve, renderSvg, type BandPoint, type MetricsRow } from '@rlflow/eval';
+import { curvePlotSpec, loadRun, metricCurve, renderSvg, trailingMovingAverage, type BandPoint, type MetricsRow } from '@rlflow/eval';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
 import { loadEngineFactory } from '../engines.js';
 import { evaluateHeldOut, isSuiteEvaluation, type HeldOutEvaluation } from '../pipeline/evaluate.js';
@@ -151,13 +151,10 @@ const rowSeries = (rows: readonly MetricsRow[], label: string, key: string): Plo
 export const TRAILING_WINDOW = 5;
 
 /** The trailing mean of a series over the last `window` points (fewer at the start). */
-export const trailingMean = (series: PlotSeries, window: number): PlotSeries => ({
-  label: `${window}-step trailing mean`,
-  points: series.points.map(({ step }, i) => {
-    const span = series.points.slice(Math.max(0, i - window + 1), i + 1);
-    return { step, value: span.reduce((sum, p) => sum + p.value, 0) / span.length };
-  }),
-});
+export const trailingMean = (series: PlotSeries, window: number): PlotSeries => {
+  const means = trailingMovingAverage(series.points.map((p) => p.value), window);
+  return { label: `${window}-step trailing mean`, points: series.points.map(({ step }, i) => ({ step, value: means[i]! })) };
+};
 
 const withTrailingMean = (series: PlotSeries): PlotSeries[] => [series, trailingMean(series, TRAILING_WINDOW)];
 
