@@ -22,9 +22,9 @@
  *   ratio                 achieved / backend
  *   peak RSS and the tensor count before and after.
  */
-import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { matrix, Rng, unwrap, writeFileAtomic, type Matrix, type StageError } from '@rlflow/core';
+import { matrix, Rng, unwrap, writeFileAtomic, type Matrix } from '@rlflow/core';
+import { orThrow, spread, timed } from './bench-timing.js';
 import { policyLosses } from '@rlflow/clipping';
 import { FULL_VIEW, learningRateAt, type AdamWParams, type Engine, type SequenceInput } from '@rlflow/engine';
 import {
@@ -72,21 +72,7 @@ export interface ModelBenchResult {
   readonly tensors: { readonly before: number; readonly after: number };
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-const secondsAsync = async (run: () => Promise<void>): Promise<number> => {
-  const t0 = performance.now();
-  await run();
-  return (performance.now() - t0) / 1000;
-};
-
-const ok = <A>(result: E.Either<StageError, A>): A => {
-  if (E.isLeft(result)) throw new Error(`bench: ${result.left.message}`);
-  return result.right;
-};
+const ok = orThrow('bench');
 
 /** The default optimizer's AdamW parameters for the engine's next step. */
 const adamW = (engine: Engine): AdamWParams => ({
@@ -122,7 +108,7 @@ export const matmulSamples = async (n: number, repeats = 5): Promise<number[]> =
   };
   await once();
   const times: number[] = [];
-  for (let i = 0; i < repeats; i++) times.push(await secondsAsync(once));
+  for (let i = 0; i < repeats; i++) times.push((await timed(once)).seconds);
   a.dispose();
   b.dispose();
   return times.map((t) => (2 * n ** 3) / t / 1e9);
@@ -151,9 +137,9 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
   // Logits are read back asynchronously, the only way the webgpu backend can.
   unwrap(await policy.generateAsync(prompts.slice(0, 8), { ...sampling, maxNewTokens: 2 }, 0));
   let cached = unwrap(await policy.generateAsync(prompts, sampling, 3));
-  const cachedSeconds = await secondsAsync(async () => void (cached = unwrap(await policy.generateAsync(prompts, sampling, 3))));
+  const cachedSeconds = (await timed(async () => void (cached = unwrap(await policy.generateAsync(prompts, sampling, 3))))).seconds;
   let uncached = cached;
-  const uncachedSeconds = await secondsAsync(async () => void (uncached = unwrap(await policy.generateAsync(prompts, sampling, 3, { useCache: false }))));
+  const uncachedSeconds = (await timed(async () => void (uncached = unwrap(await policy.generateAsync(prompts, sampling, 3, { useCache: false }))))).seconds;
   const generatedTokens = cached.lengths.reduce((a, b) => a + b, 0);
   const sameTokens = JSON.stringify(uncached.tokens) === JSON.stringify(cached.tokens);
   log(`generation (${rows} rows × ≤${newTokens} tokens): ${(generatedTokens / cachedSeconds).toFixed(0)} tokens/s with the KV cache, ${(generatedTokens / uncachedSeconds).toFixed(0)} without`);
@@ -171,8 +157,8 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
     const advantages = matrix(rows, newTokens, Float64Array.from({ length: rows * newTokens }, (_, i) => (Math.floor(i / newTokens) % 2 === 0 ? 1 : -1)));
     const oldLogp = await trainingStep(engine, sequences, newTokens, advantages);
     const stepTimes: number[] = [];
-    for (let i = 0; i < (options.trainSteps ?? 3); i++) stepTimes.push(await secondsAsync(async () => void (await trainingStep(engine, sequences, newTokens, advantages, oldLogp))));
-    stepSeconds = median(stepTimes);
+    for (let i = 0; i < (options.trainSteps ?? 3); i++) stepTimes.push((await timed(() => trainingStep(engine, sequences, newTokens, advantages, oldLogp))).seconds);
+    stepSeconds = spread(stepTimes).median;
     const shape = { promptWidth, responseWidth: newTokens };
     trainGflops = (rows * (forwardFlopsPerSequence(config, shape) + trainingFlopsPerSequence(config, shape))) / stepSeconds / 1e9;
     log(
@@ -184,8 +170,8 @@ export const runModelBench = async (options: ModelBenchOptions = {}): Promise<Mo
   }
 
   const matmulAfter = await matmulSamples(matmulSize);
-  const matmul = median([...matmulBefore, ...matmulAfter]);
-  const beforeAfter = [median(matmulBefore), median(matmulAfter)] as const;
+  const matmul = spread([...matmulBefore, ...matmulAfter]).median;
+  const beforeAfter = [spread(matmulBefore).median, spread(matmulAfter).median] as const;
   log(
     `backend ${backend.device}${backend.threads > 0 ? ` (${backend.threads} thread(s))` : ''}: ${matmulSize}³ matmul ${matmul.toFixed(2)} GFLOP/s ` +
       `(${beforeAfter[0].toFixed(1)} before, ${beforeAfter[1].toFixed(1)} after the model work); training reaches ${((100 * trainGflops) / matmul).toFixed(1)}% of it`,

@@ -23,13 +23,15 @@
  *
  * Each figure is the median of `repeats` timed RL steps after one untimed (min and max beside it).
  */
-import * as E from 'fp-ts/lib/Either.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { matrix, Rng, writeFileAtomic, type Matrix, type StageError } from '@rlflow/core';
+import { matrix, Rng, writeFileAtomic, type Matrix } from '@rlflow/core';
 import { policyLosses } from '@rlflow/clipping';
 import { FULL_VIEW, type Engine, type EngineFactory, type PromptInput, type SequenceInput } from '@rlflow/engine';
 import { ACTIVE_DEVICE, defaultPolicyConfig, geometry, initBackend, trainingFlopsPerSequence, type BackendChoice, type PolicyConfig } from '@rlflow/policy';
 import { matmulSamples } from './bench-model.js';
+import { orThrow, spread, timed, type Spread } from './bench-timing.js';
+
+export type { Spread } from './bench-timing.js';
 
 export interface RlStepWorkload {
   readonly prompts: number;
@@ -56,12 +58,6 @@ export interface RlStepBenchOptions {
   readonly processResources?: () => number;
   readonly json?: string;
   readonly log?: (line: string) => void;
-}
-
-export interface Spread {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
 }
 
 export interface RlStepBenchResult {
@@ -91,21 +87,7 @@ export interface RlStepBenchResult {
   readonly tensors: { readonly before: number; readonly after: number };
 }
 
-const ok = <A>(result: E.Either<StageError, A>): A => {
-  if (E.isLeft(result)) throw new Error(`bench rl-step: ${result.left.message}`);
-  return result.right;
-};
-
-const spread = (xs: readonly number[]): Spread => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-};
-
-const timed = async <A>(run: () => Promise<A>): Promise<{ value: A; seconds: number }> => {
-  const t0 = performance.now();
-  const value = await run();
-  return { value, seconds: (performance.now() - t0) / 1000 };
-};
+const ok = orThrow('bench rl-step');
 
 /** The workload's prompts (seeded): random images, prompt tokens drawn from the generatable ids. */
 export const rlStepPrompts = (config: PolicyConfig, workload: RlStepWorkload, seed = 1): PromptInput[] => {
