@@ -10,7 +10,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { BACKEND_CHOICES, initBackend, isBackendChoice, type BackendChoice } from '@rlflow/policy';
 import { isLevel, LEVELS, type Level } from '@rlflow/rollout';
 import { UsageError } from '../main.js';
-import { defaultSftConfig, ensureSftCheckpoint, formatSftReport, SFT_STEPS } from '../sft/index.js';
+import { defaultSftConfig, ensureSftCheckpoint, formatSftReport, isSftRecipe, SFT_RECIPE_NAMES, SFT_RECIPES, SFT_STEPS, type SftConfig } from '../sft/index.js';
+
+const SFT_FLAG_DEFAULTS = { steps: String(SFT_STEPS), seed: '0', levels: '1,2,3' } as const;
 import { integerFlag } from './flags.js';
 import { commandDescription, type RegisterCommand } from './index.js';
 
@@ -21,6 +23,7 @@ interface SftOptions {
   readonly backend: string;
   readonly levels: string;
   readonly force?: boolean;
+  readonly recipe?: string;
 }
 
 const parseLevels = (text: string): Level[] => {
@@ -39,8 +42,17 @@ const parseBackend = (text: string): BackendChoice => {
   return text;
 };
 
+/** A registered recipe as it is (`init=sft:NAME` starts from exactly this one), so --steps, --seed and --levels must stay at their defaults. */
+const recipeConfig = (options: SftOptions): SftConfig => {
+  const recipe = options.recipe ?? 'default';
+  if (!isSftRecipe(recipe)) throw new UsageError(`--recipe ${JSON.stringify(recipe)} is not one of ${SFT_RECIPE_NAMES.join(', ')}`);
+  const changed = (['steps', 'seed', 'levels'] as const).filter((flag) => options[flag] !== SFT_FLAG_DEFAULTS[flag]);
+  if (changed.length > 0) throw new UsageError(`--recipe ${recipe} trains the recipe as registered: drop ${changed.map((f) => `--${f}`).join(', ')}`);
+  return SFT_RECIPES[recipe]();
+};
+
 export const runSft = async (options: SftOptions): Promise<void> => {
-  const config = defaultSftConfig({ steps: integerFlag('steps', options.steps, 1, 1_000_000), seed: integerFlag('seed', options.seed, 0, 2 ** 32 - 1), levels: parseLevels(options.levels) });
+  const config = options.recipe === undefined ? defaultSftConfig({ steps: integerFlag('steps', options.steps, 1, 1_000_000), seed: integerFlag('seed', options.seed, 0, 2 ** 32 - 1), levels: parseLevels(options.levels) }) : recipeConfig(options);
   const backend = parseBackend(options.backend);
   const info = await initBackend(backend);
   process.stdout.write(`backend: ${info.reason}\n`);
@@ -60,10 +72,11 @@ export const registerSft: RegisterCommand = (program: Command) => {
     .command('sft')
     .description(commandDescription('sft'))
     .option('--out <dir>', 'output directory (default: .rlflow-cache/sft/<config hash>)')
-    .option('--steps <n>', 'optimizer steps', String(SFT_STEPS))
-    .option('--seed <n>', 'seed of the initial weights and the training problems', '0')
+    .option('--recipe <name>', `a registered warm start as \`init=sft:NAME\` uses it (${SFT_RECIPE_NAMES.join(', ')})`)
+    .option('--steps <n>', 'optimizer steps', SFT_FLAG_DEFAULTS.steps)
+    .option('--seed <n>', 'seed of the initial weights and the training problems', SFT_FLAG_DEFAULTS.seed)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
-    .option('--levels <list>', `training levels, comma-separated (of ${LEVELS.join(',')})`, '1,2,3')
+    .option('--levels <list>', `training levels, comma-separated (of ${LEVELS.join(',')})`, SFT_FLAG_DEFAULTS.levels)
     .option('--force', 'train even when a warm start with this configuration is stored')
     .action(async (options: SftOptions) => {
       await runSft(options);

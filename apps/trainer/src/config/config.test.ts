@@ -63,7 +63,8 @@ describe('decoding', () => {
       ['rollout:\n  families: counting\n', 'rollout.families: expected a non-empty list of distinct task families ("counting", "comparison", "arithmetic", "chart", "pattern"), found "counting"'],
       ['optimizer:\n  betas: [0.9]\n', 'optimizer.betas: expected a list of 2 numbers in [0, 1), found [0.9]'],
       ['algorithm:\n  normConstant: budget\n', 'algorithm.normConstant: expected a number in (0, 1000000000] or one of "padded-length", "max-new-tokens", found "budget"'],
-      ['init: ""\n', 'init: expected a non-empty string, found ""'],
+      ['init: ""\n', 'init: expected "sft", "sft:RECIPE" (RECIPE one of default, demo), "scratch" or a checkpoint directory, found ""'],
+      ['init: "sft:nope"\n', 'init: expected "sft", "sft:RECIPE" (RECIPE one of default, demo), "scratch" or a checkpoint directory, found "sft:nope"'],
     ];
     for (const [text, message] of cases) expect(problemsOf(resolveConfig({ file: yamlFile(text), sets: [] }))).toEqual([message]);
   });

@@ -13,6 +13,7 @@ import { PROMPT_SAMPLING_STRATEGIES, reuseScheduleKinds, reuseScheduleNames } fr
 import { BACKEND_CHOICES, BACKEND_NAMES } from '@rlflow/policy';
 import { LEARNING_RATE_SCHEDULES } from '@rlflow/engine';
 import { ENGINES } from '../engines.js';
+import { SFT_RECIPES } from '../sft/index.js';
 import { ARITHMETIC_LEVELS, CHART_LEVELS, COMPARISON_LEVELS, COUNTING_LEVELS, GENERATORS, LEVELS, PATTERN_LEVELS } from '@rlflow/rollout';
 import { CLIP_MODES, DEFAULT_CONFIG, NORM_CONSTANT_REFERENCES, applySet, decodeTrainConfig, type ConfigSetValue } from './index.js';
 
@@ -104,3 +105,20 @@ describe('the configuration takes its names from the registries', () => {
     ]);
   });
 });
+
+describe('init takes its warm-start recipes from the SFT registry', () => {
+  it('accepts sft:NAME for every registered recipe, sft and scratch, and a directory', () => {
+    for (const value of ['sft', 'scratch', 'runs/a/checkpoints/step-000010', ...Object.keys(SFT_RECIPES).map((n) => `sft:${n}`)]) expect([value, problemsWith('init', value)]).toEqual([value, []]);
+  });
+
+  it('refuses sft:NAME for a name the registry does not hold, naming the field', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 12 }).filter((n) => !Object.hasOwn(SFT_RECIPES, n)), (name) => {
+        const problems = problemsWith('init', `sft:${name}`);
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^init: expected "sft", "sft:RECIPE" \(RECIPE one of default, demo\)/);
+      }),
+    );
+  });
+});
+

@@ -19,12 +19,14 @@ import {
   finiteNumber,
   integerAtLeast,
   integerIn,
+  leaf,
   nonEmptyString,
   nullable,
   numberIn,
   pairOf,
 } from './codecs.js';
 import { ENGINE_NAMES } from '../engines.js';
+import { isSftRecipe, SFT_RECIPE_NAMES, sftRecipeOfInit } from '../sft/config.js';
 import { VISION_TOKEN_RULE_NAMES } from '@rlflow/tinker/vision-tokens';
 import { ConfigError, formatConfigErrors } from './errors.js';
 import { CLIP_MODES, LR_SCHEDULES, NORM_CONSTANT_REFERENCES, PRESET_NAMES, type TrainConfig } from './types.js';
@@ -169,13 +171,23 @@ const guard = closed({
   maxNonFiniteInARow: integerAtLeast(1),
 });
 
+/** `sft` or `sft:RECIPE` (a recipe sft/config.ts registers), `scratch`, or a checkpoint directory. */
+const initSource: t.Type<string, string, unknown> = leaf(
+  `"sft", "sft:RECIPE" (RECIPE one of ${SFT_RECIPE_NAMES.join(', ')}), "scratch" or a checkpoint directory`,
+  (u): u is string => {
+    if (typeof u !== 'string' || u.length === 0) return false;
+    const recipe = sftRecipeOfInit(u);
+    return recipe === null || isSftRecipe(recipe);
+  },
+);
+
 export const TrainConfigCodec: t.Type<TrainConfig, TrainConfig, unknown> = closed({
   preset: nullable(literalUnion(PRESET_NAMES)),
   steps: integerAtLeast(1),
   seed: integerIn(0, 0xffffffff),
   engine: literalUnion(ENGINE_NAMES),
   backend: literalUnion(BACKEND_CHOICES),
-  init: nonEmptyString,
+  init: initSource,
   remote,
   algorithm,
   rollout,

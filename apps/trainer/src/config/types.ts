@@ -239,7 +239,7 @@ export interface TrainConfig {
   readonly engine: EngineName;
   /** Where the TensorFlow.js engine computes (its backend). */
   readonly backend: BackendChoice;
-  /** "sft": the default warm start; "scratch": random initialisation; otherwise a checkpoint directory. */
+  /** "sft" (= "sft:default") or "sft:RECIPE": a registered SFT warm start (sft/config.ts SFT_RECIPES), trained when not cached; "scratch": random initialisation; otherwise a checkpoint directory. */
   readonly init: string;
   /** The remote engine (`engine: tinker`): the server, its base model and the LoRA rank (docs/remote.md). */
   readonly remote: RemoteConfig;

@@ -16,8 +16,8 @@ import { loadEngineFactory } from '../engines.js';
 import { evaluateHeldOut, isSuiteEvaluation, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { latestTrainingCheckpoint } from '../pipeline/checkpoint.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
-import { defaultPolicyConfig, type PolicyConfig } from '@rlflow/policy';
-import { defaultSftConfig, ensureSftCheckpoint, type SftConfig } from '../sft/index.js';
+import { demoSftConfig, ensureSftCheckpoint, type SftConfig } from '../sft/index.js';
+export { DEMO_POLICY_CONFIG, DEMO_SFT_STEPS, demoSftConfig } from '../sft/index.js';
 import { decodeDemoReport, evaluationsOf, heldOutChanges, heldOutSlices, mechanismsOf, problemScores, type DemoChange, type DemoReport, type HeldOutPair } from './report.js';
 
 export interface DemoOptions {
@@ -35,28 +35,6 @@ export interface DemoOptions {
 }
 
 export const DEMO_STEPS = 24;
-
-/** The demo's model: the default one at half the width and half the depth (d_model 64, 2 decoder layers, 2 heads). */
-export const DEMO_POLICY_CONFIG: PolicyConfig = { ...defaultPolicyConfig, dModel: 64, decoderLayers: 2, heads: 2 };
-
-export const DEMO_SFT_STEPS = 100;
-
-/**
- * The demo's warm start: the default SFT recipe (levels 1–3, all families, batches of 32, cosine
- * schedule) for DEMO_SFT_STEPS steps at a peak learning rate of 3e-3 on DEMO_POLICY_CONFIG; its own
- * record evaluates 20 validation problems per family at level 1 (the default's 1,000 problems
- * on five levels would cost the demo a minute). Cached under its own hash, apart from the
- * default warm start that `init=sft` uses.
- */
-export const demoSftConfig = (): SftConfig => {
-  const base = defaultSftConfig({ steps: DEMO_SFT_STEPS });
-  return {
-    ...base,
-    policy: DEMO_POLICY_CONFIG,
-    optimizer: { ...base.optimizer, learningRate: 3e-3 },
-    eval: { ...base.eval, levels: [1], problemsPerCell: 20 },
-  };
-};
 
 /** The demo's settings over the `acpo` preset; see docs/presets.md ("The demo") for how validation chose them. */
 export const DEMO_SETS: readonly string[] = [

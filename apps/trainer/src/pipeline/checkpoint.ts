@@ -21,7 +21,7 @@ import { CurriculumStateJson, decodeCurriculumState, encodeCurriculumState, type
 import type { Engine, EngineInit } from '@rlflow/engine';
 import type { TrainConfig } from '../config/index.js';
 import { listCheckpoints, writeCheckpointDir, type CheckpointEntry } from '../run/index.js';
-import { ensureSftCheckpoint } from '../sft/index.js';
+import { ensureSftCheckpoint, isSftRecipe, SFT_RECIPE_NAMES, SFT_RECIPES, sftRecipeOfInit } from '../sft/index.js';
 
 export const RUN_CHECKPOINT_FORMAT = 'rlflow-run-checkpoint/2';
 export const RUN_STATE_FILE = 'run.json';
@@ -81,8 +81,10 @@ export const restoreTrainingCheckpoint = async (entry: CheckpointEntry<TrainingM
 /** Where a fresh run's policy comes from: the SFT warm start (built when missing), random weights, or a policy checkpoint. */
 export const initialEngineInit = async (config: TrainConfig, log: (line: string) => void): Promise<EngineInit> => {
   if (config.init === 'scratch') return { kind: 'seed', seed: deriveSeed(config.seed, 'init') };
-  if (config.init === 'sft') {
-    const sft = await ensureSftCheckpoint({ log, progress: process.stderr, device: config.backend });
+  const recipe = sftRecipeOfInit(config.init);
+  if (recipe !== null) {
+    if (!isSftRecipe(recipe)) throw new Error(`init: ${JSON.stringify(config.init)} names no warm-start recipe (${SFT_RECIPE_NAMES.map((n) => `sft:${n}`).join(', ')})`);
+    const sft = await ensureSftCheckpoint({ config: SFT_RECIPES[recipe](), log, progress: process.stderr, device: config.backend });
     if (E.isLeft(sft)) throw sft.left;
     log(`starting from the SFT warm start ${sft.right.checkpointDir}`);
     return { kind: 'weights', dir: sft.right.checkpointDir };

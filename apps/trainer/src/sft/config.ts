@@ -73,6 +73,46 @@ export const defaultSftConfig = (overrides: Partial<Pick<SftConfig, 'steps' | 's
   };
 };
 
+/** The demo's model: the default one at half the width and half the depth (d_model 64, 2 decoder layers, 2 heads). */
+export const DEMO_POLICY_CONFIG: PolicyConfig = { ...defaultPolicyConfig, dModel: 64, decoderLayers: 2, heads: 2 };
+
+export const DEMO_SFT_STEPS = 100;
+
+/**
+ * The demo's warm start: the default SFT recipe (levels 1–3, all families, batches of 32, cosine
+ * schedule) for DEMO_SFT_STEPS steps at a peak learning rate of 3e-3 on DEMO_POLICY_CONFIG; its own
+ * record evaluates 20 validation problems per family at level 1 (the default's 1,000 problems
+ * on five levels would cost the demo a minute). Cached under its own hash, apart from the
+ * default warm start.
+ */
+export const demoSftConfig = (): SftConfig => {
+  const base = defaultSftConfig({ steps: DEMO_SFT_STEPS });
+  return {
+    ...base,
+    policy: DEMO_POLICY_CONFIG,
+    optimizer: { ...base.optimizer, learningRate: 3e-3 },
+    eval: { ...base.eval, levels: [1], problemsPerCell: 20 },
+  };
+};
+
+/**
+ * The named warm-start recipes a run's `init` can start from (`init=sft` is `sft:default`,
+ * `init=sft:demo` the demo's); `rlflow sft --recipe NAME` trains one ahead of time.
+ */
+export const SFT_RECIPES = {
+  default: (): SftConfig => defaultSftConfig(),
+  demo: demoSftConfig,
+} as const satisfies Record<string, () => SftConfig>;
+
+export type SftRecipe = keyof typeof SFT_RECIPES;
+
+export const SFT_RECIPE_NAMES = Object.keys(SFT_RECIPES) as readonly SftRecipe[] as readonly [SftRecipe, ...SftRecipe[]];
+
+export const isSftRecipe = (name: string): name is SftRecipe => Object.hasOwn(SFT_RECIPES, name);
+
+/** The recipe an `init` value names: `sft` → default, `sft:NAME` → NAME (registered or not), anything else → null. */
+export const sftRecipeOfInit = (init: string): string | null => (init === 'sft' ? 'default' : init.startsWith('sft:') ? init.slice('sft:'.length) : null);
+
 /** JSON with the keys of every object sorted, so equal configurations serialise equally. */
 export const canonicalJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
