@@ -24,7 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { decodeWith, matrix, StageError, writeDirAtomic, type Matrix } from '@rlflow/core';
+import { decodeWith, FLOAT32_MAX, matrix, StageError, writeDirAtomic, type Matrix } from '@rlflow/core';
 import type {
   AdamWParams,
   BuiltinLossRequest,
@@ -111,8 +111,6 @@ const fromTinker = (method: string, error: TinkerError): StageError => {
   const kind: StageError['kind'] = error.kind === 'failed' && /^not-finite\b/.test(error.detail) ? 'not-finite' : 'invalid';
   return new StageError(`${STAGE}.${method}`, error.route, null, kind, `${error.kind === 'failed' ? `the server refused it (${error.category ?? 'unknown'})` : error.kind}: ${error.detail}`);
 };
-
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Each sequence's response-token values of a [B, T] matrix, mapped; a value that is not a finite float32 is refused naming [b, j]. */
 const responseRows = (

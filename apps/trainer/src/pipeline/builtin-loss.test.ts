@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { unwrap } from '@rlflow/core';
 import { builtinLossPlan, describeBuiltinLossRefusal, type BuiltinLossName, type BuiltinLossRefusal } from '@rlflow/engine';
 import { tinyPolicyConfig } from '@rlflow/policy';
-import { PRESET_NAMES, resolveConfig, type PresetName } from '../config/index.js';
+import { PRESET_NAMES, resolveConfig, type PresetName, type TrainConfig } from '../config/index.js';
 import { loadEngineFactory } from '../engines.js';
 import { builtinLossConfig, updateSettings } from './objective.js';
 
@@ -26,25 +26,30 @@ const EXPECTED: Readonly<Record<PresetName, BuiltinLossName | BuiltinLossRefusal
   'acpo-apo': 'per-token-bounds',
 };
 
+const preset = (name: PresetName, sets: readonly string[] = []): TrainConfig => {
+  const result = resolveConfig({ preset: name, sets });
+  if (E.isLeft(result)) throw new Error(`${name}: ${result.left.message}`);
+  return result.right;
+};
+
 describe('built-in losses for the registered presets', () => {
   it.each(PRESET_NAMES)('%s', (name) => {
-    const config = resolveConfig({ preset: name, sets: [] });
-    if (E.isLeft(config)) throw new Error(config.left.message);
-    const plan = builtinLossPlan(builtinLossConfig(config.right));
+    const config = preset(name);
+    const plan = builtinLossPlan(builtinLossConfig(config));
     expect(E.isRight(plan) ? plan.right.loss : plan.left.reason, E.isLeft(plan) ? describeBuiltinLossRefusal(plan.left) : '').toBe(EXPECTED[name]);
     if (E.isRight(plan)) {
-      expect(plan.right.thresholds).toEqual({ clipLow: 1 - config.right.clip.epsLow, clipHigh: 1 + config.right.clip.epsHigh });
-      expect(plan.right.lossAgg).toBe(config.right.algorithm.lossAgg);
+      expect(plan.right.thresholds).toEqual({ clipLow: 1 - config.clip.epsLow, clipHigh: 1 + config.clip.epsHigh });
+      expect(plan.right.lossAgg).toBe(config.algorithm.lossAgg);
     }
     // The update settings carry the decision (the update path uses it only with an engine that declares the loss).
-    const settings = updateSettings(config.right, 1);
+    const settings = updateSettings(config, 1);
     expect(E.isRight(settings) && settings.right.builtinLoss).toEqual(plan);
   });
 
   it('a preset that can take one still takes the gradient path with a KL term or AAAC bounds set', () => {
-    const withKl = unwrap(resolveConfig({ preset: 'dapo', sets: ['kl.coef=0.01'] }));
+    const withKl = preset('dapo', ['kl.coef=0.01']);
     expect(builtinLossPlan(builtinLossConfig(withKl))).toEqual(E.left({ reason: 'kl-term', coef: 0.01 }));
-    const withAaac = unwrap(resolveConfig({ preset: 'dapo', sets: ['clip.mode=aaac'] }));
+    const withAaac = preset('dapo', ['clip.mode=aaac']);
     expect(builtinLossPlan(builtinLossConfig(withAaac))).toEqual(E.left({ reason: 'per-token-bounds', mode: 'aaac' }));
   });
 

@@ -27,7 +27,7 @@
  * make up the difference at such tokens (there are none in practice: a ratio of e^20).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { matrix, type Matrix } from '@rlflow/core';
+import { FLOAT32_MAX, matrix, type Matrix } from '@rlflow/core';
 import { aggregationWeightsUnchecked, LOG_RATIO_LIMIT, type LossAggregation, type PolicyLossName } from '@rlflow/clipping';
 import type { BuiltinLossName, BuiltinLossThresholds } from '../contract.js';
 import type { ObjectiveConfig } from '../objective/types.js';
@@ -150,8 +150,6 @@ export interface BuiltinLossCall {
   readonly advantages: Matrix;
   readonly samplingLogp: Matrix;
 }
-
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 const boundAt = (bound: number | Matrix, i: number): number => (typeof bound === 'number' ? bound : bound.data[i]!);
 
