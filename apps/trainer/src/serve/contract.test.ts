@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { Rng, unwrap } from '@rlflow/core';
-import { builtinTokenLoss, FULL_VIEW, type AdamWParams, type EngineFactory } from '@rlflow/engine';
+import { builtinLossSum, FULL_VIEW, type AdamWParams, type EngineFactory } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { createPolicy, EOS_ID, geometry, initBackend, tinyPolicyConfig, tokenizer, writePolicyCheckpoint } from '@rlflow/policy';
 import { createTinkerEngine } from '@rlflow/tinker';
@@ -111,15 +111,9 @@ describe("rlflow serve's built-in losses", () => {
       const advantages = { ...mask, data: mask.data.map((m, i) => (m === 1 ? Math.fround(Math.cos(1.7 * i)) : 0)) };
       const result = unwrap(await a.forwardBackwardBuiltin!({ sequences, responseWidth: WIDTH, loss, thresholds, advantages, samplingLogp }));
       expect(result.forward.logp.data).toEqual(scored.logp.data);
-      const weights = new Float64Array(mask.data.length);
-      let sum = 0;
-      for (let i = 0; i < weights.length; i++) {
-        const term = builtinTokenLoss(loss, thresholds, result.forward.logp.data[i]!, samplingLogp.data[i]!, advantages.data[i]!);
-        weights[i] = term.gradLogp;
-        sum += term.loss;
-      }
-      expect(result.loss).toBeCloseTo(sum, 9);
-      unwrap(await b.forwardBackward({ sequences, responseWidth: WIDTH, terms: [{ view: FULL_VIEW, logpWeights: { ...mask, data: weights } }] }));
+      const defined = builtinLossSum({ loss, thresholds, advantages, samplingLogp }, result.forward.logp);
+      expect(result.loss).toBeCloseTo(defined.loss, 9);
+      unwrap(await b.forwardBackward({ sequences, responseWidth: WIDTH, terms: [{ view: FULL_VIEW, logpWeights: defined.gradLogp }] }));
       unwrap(await a.optimStep(optimizer));
       unwrap(await b.optimStep(optimizer));
       const [after, expected] = [unwrap(await a.forward({ sequences, responseWidth: WIDTH })), unwrap(await b.forward({ sequences, responseWidth: WIDTH }))];

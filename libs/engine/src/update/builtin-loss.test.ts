@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
-import { matrix, type Matrix } from '@rlflow/core';
+import { matrix } from '@rlflow/core';
 import { buildObjective } from '../objective/objective.js';
 import { objectiveCaseArb, objectiveConfigArb } from '../objective/arbitraries.js';
 import type { ObjectiveConfig, ObjectiveInput } from '../objective/types.js';
-import { builtinLossPlan, builtinTokenLoss, decideBuiltinLoss, ratioClampCorrection, type BuiltinLossCall, type ClipBoundsSpec } from './builtin-loss.js';
+import { builtinLossPlan, builtinLossSum, builtinTokenLoss, decideBuiltinLoss, ratioClampCorrection, type ClipBoundsSpec } from './builtin-loss.js';
 
 const scalarSpec = (input: ObjectiveInput): ClipBoundsSpec => ({ kind: 'scalar', epsLow: input.epsLow as number, epsHigh: input.epsHigh as number });
-
-/** The built-in loss's token sum and per-token gradient on `logp`. */
-const builtinSum = (call: BuiltinLossCall, logp: Matrix): { readonly loss: number; readonly grad: Float64Array } => {
-  let loss = 0;
-  const grad = new Float64Array(logp.data.length);
-  for (let i = 0; i < logp.data.length; i++) {
-    const term = builtinTokenLoss(call.loss, call.thresholds, logp.data[i]!, call.samplingLogp.data[i]!, call.advantages.data[i]!);
-    loss += term.loss;
-    grad[i] = term.gradLogp;
-  }
-  return { loss, grad };
-};
 
 const exactConfig = (config: ObjectiveConfig): ObjectiveConfig => ({
   ...config,
@@ -69,12 +57,12 @@ describe('decideBuiltinLoss', () => {
           if (E.isLeft(call)) throw new Error(JSON.stringify(call.left));
           const expected = objectiveOf(objective)(input);
           if (E.isLeft(expected)) throw expected.left;
-          const got = builtinSum(call.right, input.logp);
+          const got = builtinLossSum(call.right, input.logp);
           ctx.log(`${objective.policyLoss} ${objective.lossAgg}: ${got.loss} vs ${expected.right.loss}`);
           const scale = 1 + call.right.advantages.data.reduce((s, a) => s + Math.abs(a), 0) * 3;
           expect(Math.abs(got.loss - expected.right.loss)).toBeLessThanOrEqual(1e-12 * scale);
-          for (let i = 0; i < got.grad.length; i++) {
-            expect(Math.abs(got.grad[i]! - expected.right.gradLogp.data[i]!)).toBeLessThanOrEqual(1e-12 * scale);
+          for (let i = 0; i < got.gradLogp.data.length; i++) {
+            expect(Math.abs(got.gradLogp.data[i]! - expected.right.gradLogp.data[i]!)).toBeLessThanOrEqual(1e-12 * scale);
             if (input.mask.data[i] === 0) expect(call.right.advantages.data[i]).toBe(0);
           }
           expect(ratioClampCorrection(call.right, input.logp, input.mask, expected.right.gradLogp)).toBeNull();
@@ -126,10 +114,10 @@ describe('built-in losses (golden cases, worked by hand)', () => {
     const call = decideBuiltinLoss({ objective, clip }, batch);
     if (E.isLeft(call)) throw new Error(call.left.reason);
     expect(Array.from(call.right.advantages.data)).toEqual([0.5, 0.5]);
-    const got = builtinSum(call.right, logp);
+    const got = builtinLossSum(call.right, logp);
     expect(got.loss).toBeCloseTo(-1.09, 12);
-    expect(got.grad[0]).toBe(0);
-    expect(got.grad[1]).toBeCloseTo(-0.45, 12);
+    expect(got.gradLogp.data[0]).toBe(0);
+    expect(got.gradLogp.data[1]).toBeCloseTo(-0.45, 12);
     const expected = objectiveOf(objective)({ ...batch, logp });
     expect(E.isRight(expected) && expected.right.loss).toBeCloseTo(-1.09, 12);
   });
@@ -137,10 +125,10 @@ describe('built-in losses (golden cases, worked by hand)', () => {
   it('cispo: −½·(1.28·logp₀ + 0.9·logp₁) with [0.8, 1.28]', () => {
     const call = decideBuiltinLoss({ objective: { ...objective, policyLoss: 'cispo' }, clip }, batch);
     if (E.isLeft(call)) throw new Error(call.left.reason);
-    const got = builtinSum(call.right, logp);
+    const got = builtinLossSum(call.right, logp);
     expect(got.loss).toBeCloseTo(-0.5 * (1.28 * logp.data[0]! + 0.9 * logp.data[1]!), 12);
-    expect(got.grad[0]).toBeCloseTo(-0.5 * 1.28, 12);
-    expect(got.grad[1]).toBeCloseTo(-0.5 * 0.9, 12);
+    expect(got.gradLogp.data[0]).toBeCloseTo(-0.5 * 1.28, 12);
+    expect(got.gradLogp.data[1]).toBeCloseTo(-0.5 * 0.9, 12);
   });
 
   it('importance_sampling: −Σ r·A, and a negative advantage under ppo keeps the unclipped high ratio', () => {

@@ -29,7 +29,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { FLOAT32_MAX, matrix, type Matrix } from '@rlflow/core';
 import { aggregationWeightsUnchecked, LOG_RATIO_LIMIT, type LossAggregation, type PolicyLossName } from '@rlflow/clipping';
-import type { BuiltinLossName, BuiltinLossThresholds } from '../contract.js';
+import type { BuiltinLossName, BuiltinLossRequest, BuiltinLossThresholds } from '../contract.js';
 import type { ObjectiveConfig } from '../objective/types.js';
 
 // ---- the built-in losses ------------------------------------------------------------------------
@@ -174,6 +174,18 @@ export const builtinLossCall = (plan: BuiltinLossPlan, batch: BuiltinLossBatch):
 /** The decision for one mini-batch: the built-in request, or the reason the gradient path is used. */
 export const decideBuiltinLoss = (config: BuiltinLossConfig, batch: BuiltinLossBatch): E.Either<BuiltinLossRefusal, BuiltinLossCall> =>
   E.chain((plan: BuiltinLossPlan) => builtinLossCall(plan, batch))(builtinLossPlan(config));
+
+/** The built-in loss of a call at `logp` (the token sum a server reports), with ∂/∂logp per token. */
+export const builtinLossSum = (call: Pick<BuiltinLossRequest, 'loss' | 'thresholds' | 'advantages' | 'samplingLogp'>, logp: Matrix): { readonly loss: number; readonly gradLogp: Matrix } => {
+  let loss = 0;
+  const grad = new Float64Array(logp.data.length);
+  for (let i = 0; i < logp.data.length; i++) {
+    const term = builtinTokenLoss(call.loss, call.thresholds, logp.data[i]!, call.samplingLogp.data[i]!, call.advantages.data[i]!);
+    loss += term.loss;
+    grad[i] = term.gradLogp;
+  }
+  return { loss, gradLogp: matrix(logp.rows, logp.cols, grad) };
+};
 
 /**
  * Weights Δ = ∂L_rlflow/∂logp − ∂L_builtin/∂logp at the masked tokens whose log-ratio is

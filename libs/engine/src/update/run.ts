@@ -16,7 +16,8 @@
  *
  *   logp ← engine.forwardBackwardBuiltin(rows, loss, thresholds, A_t = ω_t·A, q = oldLogp)
  *   L, metrics ← objective(…, logp)      the same figures as the gradient path, from the log-probs
- *                                        the gradient was taken at; the engine's reported loss is checked against L
+ *                                        the gradient was taken at; the engine's reported loss is checked against
+ *                                        the built-in loss's token sum there (= L but at tokens beyond the ±20 clamp)
  *   engine.forwardBackward(rows, Δ)      only where a log-ratio is outside rlflow's ±20 clamp
  *   engine.optimStep(…)
  *
@@ -29,7 +30,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { selectRows, StageError, type Batch, type Matrix } from '@rlflow/core';
 import { FULL_VIEW, type AdamWParams, type Engine, type ForwardResult, type ImageView, type SequenceInput, type WeightedTerm } from '../contract.js';
-import { builtinLossCall, type BuiltinLossPlan, type BuiltinLossRefusal, ratioClampCorrection } from './builtin-loss.js';
+import { builtinLossCall, builtinLossSum, type BuiltinLossPlan, type BuiltinLossRefusal, ratioClampCorrection } from './builtin-loss.js';
 import type { Objective, ObjectiveInput, ObjectiveMetrics, ObjectiveNeeds, ObjectiveOutput } from '../objective/types.js';
 import { adamWAt, type OptimizerSettings } from '../schedule.js';
 import type { UpdatePlan } from './plan.js';
@@ -167,8 +168,7 @@ export const runUpdates = async (engine: Engine, settings: UpdateSettings, input
     if (E.isLeft(base)) return null;
     const call = builtinLossCall(chosen, base.right);
     if (E.isLeft(call)) return null;
-    const run = engine.forwardBackwardBuiltin!.bind(engine);
-    const result = await run({ sequences: miniSequences, responseWidth: width, loss: call.right.loss, thresholds: call.right.thresholds, advantages: call.right.advantages, samplingLogp: call.right.samplingLogp });
+    const result = await engine.forwardBackwardBuiltin!({ sequences: miniSequences, responseWidth: width, loss: call.right.loss, thresholds: call.right.thresholds, advantages: call.right.advantages, samplingLogp: call.right.samplingLogp });
     if (E.isLeft(result)) return result;
     const params = adamWAt(settings.optimizer, engine.steps());
     const output = settings.objective({ ...base.right, logp: result.right.forward.logp });
@@ -178,9 +178,10 @@ export const runUpdates = async (engine: Engine, settings: UpdateSettings, input
       const refused = await engine.optimStep(params);
       return E.isLeft(refused) ? output : E.left(new StageError('update', 'builtinLoss', null, 'invalid', `the engine applied a built-in loss's gradient although the objective is not finite there (${output.left.message})`));
     }
-    if (result.right.loss !== null && !sameLoss(result.right.loss, output.right.loss, call.right.advantages)) {
+    const defined = builtinLossSum(call.right, result.right.forward.logp).loss;
+    if (result.right.loss !== null && !sameLoss(result.right.loss, defined, call.right.advantages)) {
       return E.left(
-        new StageError('update', 'builtinLoss', null, 'invalid', `the engine reports a ${call.right.loss} loss of ${result.right.loss}, but rlflow's loss on the log-probs it returned is ${output.right.loss}: it does not sum the loss over tokens as the built-in loss is defined`),
+        new StageError('update', 'builtinLoss', null, 'invalid', `the engine reports a ${call.right.loss} loss of ${result.right.loss}, but the token sum of ${call.right.loss} on the log-probs it returned is ${defined}: it does not compute the loss as the built-in loss is defined`),
       );
     }
     const correction = ratioClampCorrection(call.right, result.right.forward.logp, base.right.mask, output.right.gradLogp);

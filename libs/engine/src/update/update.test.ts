@@ -5,7 +5,7 @@ import { matrix, selectRows, StageError, type Batch, type Matrix } from '@rlflow
 import type { BuiltinLossRequest, Engine, ForwardBackwardRequest, ForwardRequest } from '../contract.js';
 import { buildObjective } from '../objective/objective.js';
 import type { Objective, ObjectiveConfig, ObjectiveInput } from '../objective/types.js';
-import { builtinLossPlan, builtinTokenLoss } from './builtin-loss.js';
+import { builtinLossPlan, builtinLossSum } from './builtin-loss.js';
 import { planUpdates } from './plan.js';
 import { runUpdates, type UpdateSettings } from './run.js';
 
@@ -188,8 +188,7 @@ describe('runUpdates through a built-in loss', () => {
         const forward = await engine.forward({ sequences: request.sequences, responseWidth: request.responseWidth });
         engine.recorded.forwards.pop();
         if (E.isLeft(forward)) return forward;
-        let loss = 0;
-        for (let i = 0; i < forward.right.logp.data.length; i++) loss += builtinTokenLoss(request.loss, request.thresholds, forward.right.logp.data[i]!, request.samplingLogp.data[i]!, request.advantages.data[i]!).loss;
+        const { loss } = builtinLossSum(request, forward.right.logp);
         return E.right({ loss: loss * lossScale, forward: { ...forward.right, mask: selectRows(batch.mask, request.sequences.map((s) => s.responseTokens[0]! - 2)) }, tokens: 7 });
       },
       steps: engine.steps,
@@ -212,6 +211,19 @@ describe('runUpdates through a built-in loss', () => {
     expect(a.right.metrics).toEqual(b.right.metrics);
     expect(a.right.updates).toBe(3);
     expect(viaBuiltin.calls[0]!.thresholds).toEqual({ clipLow: 0.8, clipHigh: 1.28 });
+  });
+
+  it("adds a cross_entropy-style term where a log-ratio is beyond rlflow's ±20 clamp, so the gradient is still rlflow's", async () => {
+    const viaBuiltin = builtinEngine();
+    const far = { ...batch, oldLogp: full(-30) };
+    const outcome = await runUpdates(viaBuiltin.engine, builtinSettings, { sequences, batch: far }, { miniBatches: [[0, 1]] });
+    expect(E.isRight(outcome) && outcome.right.updates).toBe(1);
+    expect(viaBuiltin.calls).toHaveLength(1);
+    expect(viaBuiltin.recorded.backwards).toHaveLength(1);
+    const delta = viaBuiltin.recorded.backwards[0]!.terms[0]!.logpWeights;
+    // Row 1 (A = −1): rlflow's gradient is 0 beyond the clamp, the built-in one −A'·e^29; row 0 (A = 1) is clipped in both.
+    expect(Array.from(delta.data.slice(0, WIDTH))).toEqual([0, 0, 0]);
+    expect(delta.data[WIDTH]!).toBeLessThan(0);
   });
 
   it('refuses an engine whose reported loss is not the token sum (a normalising server), before its optimizer step', async () => {
