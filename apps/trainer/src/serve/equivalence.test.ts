@@ -67,8 +67,9 @@ describe('in process vs through rlflow serve', () => {
  * The built-in path is the same loss, not the same float operations: the per-token advantages
  * ω_t·A travel as float32 (relative rounding 6e-8), and the server forms −A'·r where the objective
  * forms ω·(−A·r) in float64 before the engine rounds to float32. The gradients differ by float32
- * roundings, which Adam carries into the weights and the next steps' log-probs; 1e-5 relative
- * covers what 2 steps of the tiny model accumulate (largest differences measured are in the test log).
+ * roundings, which Adam carries into the weights and the next steps' log-probs. Values agree
+ * within 1e-5·max(1, |x|) (so 1e-5 absolute for the metrics below 1): measured, 2 steps of the
+ * tiny model leave 7.5e-9 on actor/pg_loss, 1.5e-8 on actor/ppo_kl and 1.2e-7 on the weights.
  */
 const BUILTIN_TOLERANCE = 1e-5;
 
