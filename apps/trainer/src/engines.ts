@@ -58,6 +58,7 @@ export const ENGINES = {
         requestTimeoutMs: remote.requestTimeoutMs,
         retryBaseDelayMs: remote.retryBaseDelayMs,
         deadlineMs: remote.deadlineMs,
+        builtinLosses: remote.builtinLosses,
       };
     },
   },

@@ -11,6 +11,9 @@ export interface Matrix {
   readonly data: Float64Array;
 }
 
+/** The largest finite float32 (what an engine's float32 tensors can hold). */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 export const matrix = (rows: number, cols: number, data: Float64Array = new Float64Array(rows * cols)): Matrix => {
   if (data.length !== rows * cols) throw new RangeError(`matrix: data has ${data.length} values, expected ${rows}×${cols}`);
   return { rows, cols, data };

@@ -7,6 +7,9 @@
  *                     frozen reference when asked)
  *   forwardBackward   sequences and per-token weights w (and u) → accumulate
  *                     ∇θ [ Σ_{b,t} w[b,t]·logp[b,t] + Σ_{b,t} u[b,t]·H[b,t] ]
+ *   forwardBackwardBuiltin (optional) one forward-backward of a built-in token-sum loss
+ *                     (builtin-loss.ts: importance_sampling, ppo, cispo) → accumulate its ∇θ and
+ *                     return the log-probs it was taken at; engines that lack it leave it out
  *   optimStep         apply the accumulated gradient with AdamW (global-norm clip), then clear it
  *   save / load       weights, optimizer state and reference, atomically, with content hashes
  *   capabilities      what the engine can do, checked before a run starts
@@ -173,6 +176,39 @@ export interface EngineCapabilities {
   readonly reference: boolean;
   /** Padded tokens per internal micro-batch; null when the engine has no such limit. */
   readonly tokenBudget: number | null;
+  /** The built-in losses `forwardBackwardBuiltin` computes; absent or empty: none (the gradient-by-log-prob path only). */
+  readonly builtinLosses?: readonly BuiltinLossName[];
+}
+
+/** Token-sum losses a training server computes itself (the Tinker API's; formulas in update/builtin-loss.ts). */
+export const BUILTIN_LOSS_NAMES = ['importance_sampling', 'ppo', 'cispo'] as const;
+export type BuiltinLossName = (typeof BUILTIN_LOSS_NAMES)[number];
+
+/** The ratio thresholds of ppo and cispo: the ratio is clamped to [clipLow, clipHigh] (absolute, not ε). */
+export interface BuiltinLossThresholds {
+  readonly clipLow: number;
+  readonly clipHigh: number;
+}
+
+export interface BuiltinLossRequest {
+  readonly sequences: readonly SequenceInput[];
+  readonly responseWidth: number;
+  readonly loss: BuiltinLossName;
+  /** ppo and cispo: the thresholds; importance_sampling: null. */
+  readonly thresholds: BuiltinLossThresholds | null;
+  /** Per-token advantages [B, T] as the loss sums them (0 outside the mask). */
+  readonly advantages: Matrix;
+  /** The behaviour log-probs the ratio divides by, [B, T]. */
+  readonly samplingLogp: Matrix;
+}
+
+export interface BuiltinLossResult {
+  /** The loss as the engine reports it (a token sum); null when it reports none. */
+  readonly loss: number | null;
+  /** The log-probs the gradient was taken at. */
+  readonly forward: ForwardResult;
+  /** Token positions the engine computed. */
+  readonly tokens: number;
 }
 
 export interface EngineInfo {
@@ -194,6 +230,8 @@ export interface Engine {
   sample(request: SampleRequest): EngineResult<Samples>;
   forward(request: ForwardRequest): EngineResult<ForwardResult>;
   forwardBackward(request: ForwardBackwardRequest): EngineResult<ForwardBackwardResult>;
+  /** Accumulates ∇θ of a built-in loss (capability `builtinLosses`); optional. */
+  forwardBackwardBuiltin?(request: BuiltinLossRequest): EngineResult<BuiltinLossResult>;
   /** Applies and clears the accumulated gradient; a non-finite gradient is cleared and refused. */
   optimStep(params: AdamWParams): EngineResult<OptimStepResult>;
   /** Optimizer steps taken so far. */

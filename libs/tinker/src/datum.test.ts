@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import * as fc from 'fast-check';
-import { datumSequence, FLOAT32_RGBA, modelInputPrompt, promptModelInput, responseOffset, sequenceDatum, type ImageGeometry } from './datum.js';
+import { builtinLossDatum, datumSequence, FLOAT32_RGBA, modelInputPrompt, promptModelInput, responseOffset, sequenceDatum, type ImageGeometry } from './datum.js';
 
 const SIZE = 8;
 const sequence = fc.record({
@@ -79,6 +79,28 @@ describe('sequences as Tinker data', () => {
         expect(datum.loss_fn_inputs['weights']!.data.slice(0, offset).every((w) => w === 0)).toBe(true);
       }),
       { numRuns: 40 },
+    );
+  });
+});
+
+describe('RL built-in loss data', () => {
+  it('puts the behaviour log-probs and advantages at the response positions, 0 on the image and prompt, and keeps the sequence', () => {
+    fc.assert(
+      fc.property(sequence, (s) => {
+        const geometry: ImageGeometry = { imageSize: SIZE, imageTokens: 4 };
+        const logp = s.responseTokens.map((_, j) => -0.25 * (j + 1));
+        const advantages = s.responseTokens.map((_, j) => (j % 2 === 0 ? 0.5 : -1.5));
+        const datum = builtinLossDatum(geometry, s, logp, advantages);
+        expect(Object.keys(datum.loss_fn_inputs)).toEqual(['target_tokens', 'logprobs', 'advantages']);
+        const offset = responseOffset(geometry, s.promptTokens.length);
+        const length = offset + s.responseTokens.length;
+        expect(datum.loss_fn_inputs['logprobs']!.data).toEqual([...new Array<number>(offset).fill(0), ...logp]);
+        expect(datum.loss_fn_inputs['advantages']!.data).toEqual([...new Array<number>(offset).fill(0), ...advantages]);
+        expect(datum.loss_fn_inputs['target_tokens']!.data.slice(offset)).toEqual(s.responseTokens);
+        expect(datum.loss_fn_inputs['target_tokens']!.data).toHaveLength(length);
+        expect(datum.model_input).toEqual(sequenceDatum(geometry, s, logp).model_input);
+      }),
+      { numRuns: 30 },
     );
   });
 });

@@ -83,24 +83,33 @@ export const promptModelInput = (geometry: ImageGeometry, prompt: PromptInput): 
 /** Where response token j sits in the model's positions (the position that predicts it). */
 export const responseOffset = (geometry: ImageGeometry, promptLength: number): number => promptPositions(geometry, promptLength) - 1;
 
-/** A sequence as a Datum; `weights[j]` the weight of response token j (1 for a plain forward). */
-export const sequenceDatum = (geometry: ImageGeometry, sequence: SequenceInput, weights: ArrayLike<number>): Datum => {
+/** A sequence as a Datum with float32 inputs given per response token (value j at position I + |p| − 1 + j, 0 elsewhere). */
+const responseDatum = (geometry: ImageGeometry, sequence: SequenceInput, perToken: Readonly<Record<string, ArrayLike<number>>>): Datum => {
   const r = sequence.responseTokens;
   const length = promptPositions(geometry, sequence.promptTokens.length) + r.length - 1;
   const offset = responseOffset(geometry, sequence.promptTokens.length);
   const targets = new Array<number>(length).fill(0);
-  const w = new Float32Array(length);
-  for (let j = 0; j < r.length; j++) {
-    targets[offset + j] = r[j]!;
-    w[offset + j] = weights[j]!;
+  for (let j = 0; j < r.length; j++) targets[offset + j] = r[j]!;
+  const inputs: Record<string, TensorData> = { target_tokens: int64Tensor(targets) };
+  for (const [key, values] of Object.entries(perToken)) {
+    const full = new Float32Array(length);
+    for (let j = 0; j < r.length; j++) full[offset + j] = values[j]!;
+    inputs[key] = float32Tensor(full);
   }
   return {
     model_input: {
       chunks: [...promptChunks(geometry, sequence), { type: 'encoded_text', tokens: r.slice(0, -1) }],
     },
-    loss_fn_inputs: { target_tokens: int64Tensor(targets), weights: float32Tensor(w) },
+    loss_fn_inputs: inputs,
   };
 };
+
+/** A sequence as a Datum; `weights[j]` the weight of response token j (1 for a plain forward). */
+export const sequenceDatum = (geometry: ImageGeometry, sequence: SequenceInput, weights: ArrayLike<number>): Datum => responseDatum(geometry, sequence, { weights });
+
+/** A sequence as a Datum of an RL built-in loss: `logprobs` (the behaviour log-probs) and `advantages` per response token. */
+export const builtinLossDatum = (geometry: ImageGeometry, sequence: SequenceInput, samplingLogp: ArrayLike<number>, advantages: ArrayLike<number>): Datum =>
+  responseDatum(geometry, sequence, { logprobs: samplingLogp, advantages });
 
 const fail = (stage: string, field: string, detail: string, kind: StageError['kind'] = 'invalid'): E.Either<StageError, never> => E.left(new StageError(stage, field, null, kind, detail));
 

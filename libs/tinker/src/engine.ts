@@ -7,6 +7,9 @@
  *   forward          `forward` with cross_entropy: logp[b, j] = loss_fn_outputs[b].logprobs[I + |p_b| − 1 + j]
  *   forwardBackward  `forward_backward` with cross_entropy and weights = −w, so the server's loss
  *                    −Σ weights·logp = Σ w·logp and its gradient is the contract's ∇θ Σ w·logp
+ *   forwardBackwardBuiltin  `forward_backward` with importance_sampling / ppo / cispo: inputs
+ *                    `logprobs` (behaviour) and `advantages` per position, `loss_fn_config`
+ *                    {clip_low_threshold, clip_high_threshold}; the log-probs from loss_fn_outputs
  *   optimStep        `optim_step` (adam_params; grad_clip_norm = maxGradNorm)
  *   save / load      save_weights / load_weights with the optimizer state on the server; the
  *                    tinker:// path and the step count in a local, hashed state file
@@ -21,9 +24,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { decodeWith, matrix, StageError, writeDirAtomic, type Matrix } from '@rlflow/core';
+import { decodeWith, FLOAT32_MAX, matrix, StageError, writeDirAtomic, type Matrix } from '@rlflow/core';
 import type {
   AdamWParams,
+  BuiltinLossRequest,
+  BuiltinLossResult,
   Engine,
   EngineCapabilities,
   EngineFactory,
@@ -40,9 +45,9 @@ import type {
   SaveReceipt,
   SequenceInput,
 } from '@rlflow/engine';
-import { promptSeed } from '@rlflow/engine';
+import { BUILTIN_LOSS_NAMES, promptSeed } from '@rlflow/engine';
 import { TinkerClient, TinkerError, type TinkerClientOptions } from './client.js';
-import { FLOAT32_RGBA, imageTokenCount, promptModelInput, responseOffset, sequenceDatum, type ImageGeometry } from './datum.js';
+import { builtinLossDatum, FLOAT32_RGBA, imageTokenCount, promptModelInput, responseOffset, sequenceDatum, type ImageGeometry } from './datum.js';
 import * as W from './wire.js';
 
 export const TINKER_ENGINE = 'tinker';
@@ -75,6 +80,8 @@ export const TinkerEngineModel = t.intersection([
     deadlineMs: PositiveInt,
     maxInFlight: PositiveInt,
     heartbeatMs: PositiveInt,
+    /** Use the server's built-in losses where the objective is one exactly (default true); false: the gradient-by-log-prob path only. */
+    builtinLosses: t.boolean,
     /** The prompt token whose place the image chunk takes (a chat template's image token, Qwen-VL's <|image_pad|>); unset or null: the image comes first. */
     imageTokenId: t.union([NonNegativeInt, t.null]),
   }),
@@ -103,6 +110,28 @@ const fail = <A>(field: string, kind: StageError['kind'], detail: string, method
 const fromTinker = (method: string, error: TinkerError): StageError => {
   const kind: StageError['kind'] = error.kind === 'failed' && /^not-finite\b/.test(error.detail) ? 'not-finite' : 'invalid';
   return new StageError(`${STAGE}.${method}`, error.route, null, kind, `${error.kind === 'failed' ? `the server refused it (${error.category ?? 'unknown'})` : error.kind}: ${error.detail}`);
+};
+
+/** Each sequence's response-token values of a [B, T] matrix, mapped; a value that is not a finite float32 is refused naming [b, j]. */
+const responseRows = (
+  field: string,
+  method: string,
+  sequences: readonly SequenceInput[],
+  m: Matrix,
+  map: (x: number) => number,
+): E.Either<StageError, Float64Array[]> => {
+  const rows: Float64Array[] = [];
+  for (let b = 0; b < sequences.length; b++) {
+    const length = sequences[b]!.responseTokens.length;
+    const row = new Float64Array(length);
+    for (let j = 0; j < length; j++) {
+      const x = m.data[b * m.cols + j]!;
+      if (!Number.isFinite(x) || Math.abs(x) > FLOAT32_MAX) return fail(field, 'not-finite', `is ${x}, expected a finite float32`, method, [b, j]);
+      row[j] = map(x);
+    }
+    rows.push(row);
+  }
+  return E.right(rows);
 };
 
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
@@ -147,7 +176,14 @@ export class TinkerEngine implements Engine {
       maxResponseTokens: model.maxResponseTokens,
       parameterCount: typeof extension?.parameter_count === 'number' ? extension.parameter_count : 0,
     };
-    this.capabilities = { entropy: false, entropyWeights: false, maskedImages: false, reference: referenceId !== undefined, tokenBudget: null };
+    this.capabilities = {
+      entropy: false,
+      entropyWeights: false,
+      maskedImages: false,
+      reference: referenceId !== undefined,
+      tokenBudget: null,
+      builtinLosses: model.builtinLosses === false ? [] : BUILTIN_LOSS_NAMES,
+    };
   }
 
   static async create(options: EngineOptions): Promise<E.Either<StageError, TinkerEngine>> {
@@ -329,17 +365,9 @@ export class TinkerEngine implements Engine {
       if (term.entropyWeights !== undefined) return fail('terms[0].entropyWeights', 'invalid', 'are given; this engine takes none (capability entropyWeights is false)', 'forwardBackward');
       const w = term.logpWeights;
       if (w.rows !== sequences.length || w.cols !== width) return fail('terms[0].logpWeights', 'length-mismatch', `is ${w.rows}×${w.cols}, expected ${sequences.length}×${width}`, 'forwardBackward');
-      const data: W.Datum[] = [];
-      for (let b = 0; b < sequences.length; b++) {
-        const length = sequences[b]!.responseTokens.length;
-        const weights = new Float64Array(length);
-        for (let j = 0; j < length; j++) {
-          const x = w.data[b * width + j]!;
-          if (!Number.isFinite(x) || Math.abs(x) > 3.4028234663852886e38) return fail('terms[0].logpWeights', 'not-finite', `is ${x}, expected a finite float32`, 'forwardBackward', [b, j]);
-          weights[j] = x === 0 ? 0 : -x;
-        }
-        data.push(sequenceDatum(this.geometry, sequences[b]!, weights));
-      }
+      const weights = responseRows('terms[0].logpWeights', 'forwardBackward', sequences, w, (x) => (x === 0 ? 0 : -x));
+      if (E.isLeft(weights)) return weights;
+      const data = sequences.map((s, b) => sequenceDatum(this.geometry, s, weights.right[b]!));
       const reply = await this.client.submit(
         'forward_backward',
         { forward_backward_input: { data, loss_fn: 'cross_entropy' }, model_id: this.policyId, seq_id: this.seq(this.policyId) } satisfies W.ForwardBackwardRequest,
@@ -368,13 +396,43 @@ export class TinkerEngine implements Engine {
           'forwardBackward',
         );
       }
-      const tokens = reply.right.metrics['rlflow_tokens:sum'];
-      return E.right({
-        surrogate: reported ?? surrogate,
-        terms: [result.right],
-        tokens: tokens ?? sequences.length * (this.geometry.imageTokens + Math.max(...sequences.map((s) => s.promptTokens.length)) + width),
-      });
+      return E.right({ surrogate: reported ?? surrogate, terms: [result.right], tokens: this.tokensOf(reply.right, sequences, width) });
     });
+  }
+
+  forwardBackwardBuiltin(request: BuiltinLossRequest): EngineResult<BuiltinLossResult> {
+    const method = 'forwardBackwardBuiltin';
+    return this.exclusive(method, async () => {
+      const { sequences, responseWidth: width, loss, thresholds } = request;
+      if (!(this.capabilities.builtinLosses ?? []).includes(loss)) return fail('loss', 'invalid', `is ${loss}; this engine was created with remote.builtinLosses false`, method);
+      if ((thresholds === null) !== (loss === 'importance_sampling')) return fail('thresholds', 'invalid', `are ${thresholds === null ? 'missing' : 'given'}; ${loss} ${loss === 'importance_sampling' ? 'takes none' : 'needs them'}`, method);
+      const checked = this.checkSequences(method, sequences, width);
+      if (E.isLeft(checked)) return checked;
+      for (const [field, m] of [['advantages', request.advantages], ['samplingLogp', request.samplingLogp]] as const) {
+        if (m.rows !== sequences.length || m.cols !== width) return fail(field, 'length-mismatch', `is ${m.rows}×${m.cols}, expected ${sequences.length}×${width}`, method);
+      }
+      const advantages = responseRows('advantages', method, sequences, request.advantages, (x) => x);
+      if (E.isLeft(advantages)) return advantages;
+      const samplingLogp = responseRows('samplingLogp', method, sequences, request.samplingLogp, (x) => x);
+      if (E.isLeft(samplingLogp)) return samplingLogp;
+      const data = sequences.map((s, b) => builtinLossDatum(this.geometry, s, samplingLogp.right[b]!, advantages.right[b]!));
+      const config = thresholds === null ? {} : { loss_fn_config: { clip_low_threshold: thresholds.clipLow, clip_high_threshold: thresholds.clipHigh } };
+      const reply = await this.client.submit(
+        'forward_backward',
+        { forward_backward_input: { data, loss_fn: loss, ...config }, model_id: this.policyId, seq_id: this.seq(this.policyId) } satisfies W.ForwardBackwardRequest,
+        W.ForwardBackwardOutput,
+      );
+      if (E.isLeft(reply)) return E.left(fromTinker(method, reply.left));
+      this.pendingGradient = true;
+      const forward = this.readLogprobs(method, sequences, width, reply.right);
+      if (E.isLeft(forward)) return forward;
+      return E.right({ loss: reply.right.metrics['loss:sum'] ?? null, forward: forward.right, tokens: this.tokensOf(reply.right, sequences, width) });
+    });
+  }
+
+  /** Token positions the server reports computing, or rows × the padded length. */
+  private tokensOf(output: W.ForwardBackwardOutput, sequences: readonly SequenceInput[], width: number): number {
+    return output.metrics['rlflow_tokens:sum'] ?? sequences.length * (this.geometry.imageTokens + Math.max(...sequences.map((s) => s.promptTokens.length)) + width);
   }
 
   optimStep(params: AdamWParams): EngineResult<OptimStepResult> {

@@ -265,6 +265,14 @@ describe('config.json in the run directory', () => {
     expect(rightOf(await readResolvedConfig(dir))).toEqual(config);
   });
 
+  it('reads a config.json written before remote.builtinLosses existed, keeping that run on the gradient path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rlflow-config-'));
+    const config: TrainConfig = rightOf(resolveConfig({ preset: 'dapo', sets: ['steps=3'] }));
+    const { builtinLosses: _, ...olderRemote } = config.remote;
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, remote: olderRemote }));
+    expect(rightOf(await readResolvedConfig(dir))).toEqual({ ...config, remote: { ...config.remote, builtinLosses: false } });
+  });
+
   it('is decoded when read back', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlflow-config-'));
     await writeResolvedConfig(dir, { ...DEFAULT_CONFIG, steps: 0 });

@@ -17,7 +17,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   engine: 'tfjs',
   backend: 'auto',
   init: 'sft',
-  remote: { url: null, baseModel: null, loraRank: 32, imageTokens: 'builtin', tokenizer: null, imageSize: null, maxPromptTokens: null, maxResponseTokens: null, pollTimeoutMs: 45_000, requestTimeoutMs: 60_000, retryBaseDelayMs: 250, deadlineMs: 900_000 },
+  remote: { url: null, baseModel: null, loraRank: 32, imageTokens: 'builtin', tokenizer: null, imageSize: null, maxPromptTokens: null, maxResponseTokens: null, pollTimeoutMs: 45_000, requestTimeoutMs: 60_000, retryBaseDelayMs: 250, deadlineMs: 900_000, builtinLosses: true },
   algorithm: {
     name: 'grpo',
     advantage: 'grpo',

@@ -165,6 +165,7 @@ const remote = closed({
   requestTimeoutMs: integerAtLeast(1),
   retryBaseDelayMs: integerAtLeast(1),
   deadlineMs: integerAtLeast(1),
+  builtinLosses: booleanFlag,
 });
 
 const guard = closed({

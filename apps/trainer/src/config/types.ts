@@ -44,6 +44,8 @@ export interface RemoteConfig {
   readonly requestTimeoutMs: number;
   readonly retryBaseDelayMs: number;
   readonly deadlineMs: number;
+  /** Use the server's built-in losses (importance_sampling, ppo, cispo) where the objective is one exactly; false: always the gradient-by-log-prob path (docs/remote.md, "Built-in losses"). */
+  readonly builtinLosses: boolean;
 }
 
 /** The learning-rate schedules of @rlflow/engine (schedule.ts). */

@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { StageError } from '@rlflow/core';
-import { buildObjective, objectiveNeeds, type EngineCapabilities, type ObjectiveConfig, type OptimizerSettings, type UpdateSettings } from '@rlflow/engine';
+import { buildObjective, builtinLossPlan, objectiveNeeds, type BuiltinLossConfig, type EngineCapabilities, type ObjectiveConfig, type OptimizerSettings, type UpdateSettings } from '@rlflow/engine';
 import type { TrainConfig } from '../config/index.js';
 
 /**
@@ -25,6 +25,12 @@ export const objectiveConfig = (config: TrainConfig): ObjectiveConfig => ({
   kl: { coef: config.kl.coef, estimator: config.kl.estimator, lossAgg: config.kl.lossAgg, sequenceWeights: config.apo.dads },
   papo: config.papo.enabled ? { gamma: config.papo.gamma, eta: config.papo.eta, lossAgg: config.papo.lossAgg } : null,
   entropy: { coef: config.entropy.coef, lossAgg: config.entropy.lossAgg },
+});
+
+/** The objective with how its clip bounds are made: what decides whether a built-in loss is it exactly (builtin-loss.ts). */
+export const builtinLossConfig = (config: TrainConfig): BuiltinLossConfig => ({
+  objective: objectiveConfig(config),
+  clip: config.clip.mode === 'fixed' ? { kind: 'scalar', epsLow: config.clip.epsLow, epsHigh: config.clip.epsHigh } : { kind: 'per-token', mode: config.clip.mode },
 });
 
 /** Optimizer updates of the whole run: steps × mean K × mini-batches (the cosine schedule's horizon). */
@@ -57,6 +63,7 @@ export const updateSettings = (config: TrainConfig, maskSeed: number): E.Either<
     entropyMetric: true,
     optimizer: optimizerSettings(config),
     maskedView: config.papo.enabled ? { probability: config.papo.maskProb, seed: maskSeed } : null,
+    builtinLoss: builtinLossPlan(builtinLossConfig(config)),
   }))(buildObjective(objectiveConfig(config)));
 
 /** A config the engine cannot run, refused before anything runs, naming the config field. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { Rng, unwrap } from '@rlflow/core';
-import type { AdamWParams, EngineFactory } from '@rlflow/engine';
+import { builtinLossSum, FULL_VIEW, type AdamWParams, type EngineFactory } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { createPolicy, EOS_ID, geometry, initBackend, tinyPolicyConfig, tokenizer, writePolicyCheckpoint } from '@rlflow/policy';
 import { createTinkerEngine } from '@rlflow/tinker';
@@ -90,5 +90,59 @@ describe('tinker engine: session', () => {
     expect(during - before).toBeGreaterThanOrEqual(3);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server!.snapshot().applied['session_heartbeat'] ?? 0).toBeLessThanOrEqual(during + 1);
+  });
+});
+
+describe("rlflow serve's built-in losses", () => {
+  const fresh = async () => unwrap(await remote()({ init: { kind: 'seed', seed: 1 }, model: null, reference: false, tokenBudget: 0 }));
+  const sequences = prompts.map((p, i) => ({ ...p, responseTokens: responses[i]! }));
+
+  it.each([
+    ['importance_sampling', null],
+    ['ppo', { clipLow: 0.8, clipHigh: 1.28 }],
+    ['cispo', { clipLow: 1, clipHigh: 1.5 }],
+  ] as const)('%s: the loss it reports is the token sum, and its gradient is cross_entropy with weights −∂L/∂logp, bit for bit', async (loss, thresholds) => {
+    const [a, b] = [await fresh(), await fresh()];
+    try {
+      const scored = unwrap(await a.forward({ sequences, responseWidth: WIDTH }));
+      const { mask } = scored;
+      // Float32 inputs (what the wire carries), ratios spread around the clip range, advantages of both signs.
+      const samplingLogp = { ...scored.logp, data: scored.logp.data.map((x, i) => (mask.data[i] === 1 ? Math.fround(x + 0.3 * Math.sin(i)) : 0)) };
+      const advantages = { ...mask, data: mask.data.map((m, i) => (m === 1 ? Math.fround(Math.cos(1.7 * i)) : 0)) };
+      const result = unwrap(await a.forwardBackwardBuiltin!({ sequences, responseWidth: WIDTH, loss, thresholds, advantages, samplingLogp }));
+      expect(result.forward.logp.data).toEqual(scored.logp.data);
+      const defined = builtinLossSum({ loss, thresholds, advantages, samplingLogp }, result.forward.logp);
+      expect(result.loss).toBeCloseTo(defined.loss, 9);
+      unwrap(await b.forwardBackward({ sequences, responseWidth: WIDTH, terms: [{ view: FULL_VIEW, logpWeights: defined.gradLogp }] }));
+      unwrap(await a.optimStep(optimizer));
+      unwrap(await b.optimStep(optimizer));
+      const [after, expected] = [unwrap(await a.forward({ sequences, responseWidth: WIDTH })), unwrap(await b.forward({ sequences, responseWidth: WIDTH }))];
+      expect(after.logp.data).toEqual(expected.logp.data);
+      expect(after.logp.data).not.toEqual(scored.logp.data);
+    } finally {
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+
+  const post = async (body: unknown): Promise<{ status: number; detail: string }> => {
+    const response = await fetch(`${url}/api/v1/forward_backward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, detail: (JSON.parse(await response.text()) as { detail: string }).detail };
+  };
+  const tensor = (data: number[], dtype: 'float32' | 'int64' = 'float32') => ({ data, dtype, shape: [data.length] });
+  const datum = (inputs: Record<string, unknown>) => ({ model_input: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3] }] }, loss_fn_inputs: { target_tokens: tensor([2, 3, 4], 'int64'), ...inputs } });
+  const rl = { logprobs: tensor([-1, -1, -1]), advantages: tensor([0, 1, 1]) };
+
+  it.each([
+    ['a missing input', { loss_fn: 'ppo', data: [datum({ logprobs: rl.logprobs })] }, 'forward_backward_input.data.0.loss_fn_inputs.advantages'],
+    ['an input of another length', { loss_fn: 'importance_sampling', data: [datum({ ...rl, logprobs: tensor([-1]) })] }, 'forward_backward_input.data.0.loss_fn_inputs.logprobs: expected 3 float32 values'],
+    ['an unknown config key', { loss_fn: 'ppo', loss_fn_config: { clip_epsilon: 0.2 }, data: [datum(rl)] }, 'forward_backward_input.loss_fn_config.clip_epsilon'],
+    ['a config for importance_sampling', { loss_fn: 'importance_sampling', loss_fn_config: { clip_low_threshold: 0.8 }, data: [datum(rl)] }, 'forward_backward_input.loss_fn_config.clip_low_threshold'],
+    ['cispo without its thresholds', { loss_fn: 'cispo', loss_fn_config: { clip_low_threshold: 0 }, data: [datum(rl)] }, 'forward_backward_input.loss_fn_config.clip_high_threshold'],
+    ['crossed thresholds', { loss_fn: 'ppo', loss_fn_config: { clip_low_threshold: 1.2, clip_high_threshold: 0.8 }, data: [datum(rl)] }, 'forward_backward_input.loss_fn_config.clip_low_threshold'],
+    ['a loss it does not compute', { loss_fn: 'dro', data: [datum(rl)] }, 'forward_backward_input.loss_fn: is "dro"'],
+  ])('answers %s with a 400 naming the field', async (_what, input, field) => {
+    const reply = await post({ model_id: 'any', seq_id: 1, forward_backward_input: input });
+    expect(reply.status).toBe(400);
+    expect(reply.detail).toContain(field);
   });
 });

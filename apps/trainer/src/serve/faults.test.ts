@@ -67,7 +67,11 @@ describe('faults between the engine and rlflow serve', () => {
     }
   });
 
-  it('a server that normalises the cross_entropy loss per sequence is detected from the loss it reports, and the run refused', async () => {
+  // dapo with 2 mini-batches: a whole on-policy batch's ppo loss −Σ ω·A is ≈ 0 (centred advantages), which no rescaling changes; half a batch's is not.
+  it.each([
+    ['cross_entropy', 'acpo', [], /normalises the loss/],
+    ['built-in ppo', 'dapo', ['curriculum.miniBatches=2'], /does not compute the loss as the built-in loss is defined/],
+  ] as const)('a server that normalises the %s loss per sequence is detected from the loss it reports, and the run refused before any optimizer step', async (_loss, preset, sets, refusal) => {
     const stateDir = await tempDir('rlflow-serve-');
     const { server, port } = await startServer(init, stateDir);
     // A stand-in for SkyRL's JAX backend: the loss it reports is divided by the sequence's weight sum.
@@ -80,7 +84,9 @@ describe('faults between the engine and rlflow serve', () => {
     const proxyPort = await proxy.listen();
     try {
       const remote = join(await tempDir('rlflow-faults-'), 'run');
-      await expect(runTraining({ config: remoteConfig(config(), `http://127.0.0.1:${proxyPort}`), dir: remote, resume: false, ...quiet })).rejects.toThrow(/normalises the loss/);
+      const run = tinyRunConfig(preset, init, ['steps=3', 'optimizer.microBatchTokens=4096', ...sets]);
+      await expect(runTraining({ config: remoteConfig(run, `http://127.0.0.1:${proxyPort}`), dir: remote, resume: false, ...quiet })).rejects.toThrow(refusal);
+      expect(server.snapshot().applied['optim_step'] ?? 0).toBe(0);
     } finally {
       await proxy.close();
       await server.close();

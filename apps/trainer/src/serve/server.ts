@@ -24,8 +24,9 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { matrix, StageError } from '@rlflow/core';
-import { FULL_VIEW, type Engine, type EngineFactory, type EngineInit, type SequenceInput } from '@rlflow/engine';
+import { builtinTokenLoss, FULL_VIEW, type Engine, type EngineFactory, type EngineInit, type SequenceInput } from '@rlflow/engine';
 import { datumSequence, FLOAT32_RGBA, modelInputPrompt, responseOffset, wire as W, type ImageGeometry } from '@rlflow/tinker';
+import { decodeLossSpec, type LossSpec } from './losses.js';
 
 export interface ServeOptions {
   readonly factory: EngineFactory;
@@ -56,6 +57,8 @@ export interface ServeStats {
   readonly reapplied: number;
   /** The last requests applied, oldest first, as `route#seq_id`. */
   readonly order: readonly string[];
+  /** forward and forward_backward requests applied, by `route:loss_fn` (e.g. `forward_backward:ppo`). */
+  readonly losses: Record<string, number>;
 }
 
 type Outcome = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly error: string; readonly category: 'user' | 'server' };
@@ -98,6 +101,13 @@ const failed = (error: StageError | Error | string, category: 'user' | 'server' 
   category,
 });
 
+/** The loss a request asks for; a bad one is a 400 naming the field. */
+const lossSpec = (input: W.ForwardBackwardInput, route: 'forward_input' | 'forward_backward_input'): LossSpec => {
+  const spec = decodeLossSpec(input, route);
+  if (E.isLeft(spec)) throw new HttpError(400, spec.left);
+  return spec.right;
+};
+
 const decode = <A>(codec: t.Decoder<unknown, A>, body: unknown): A => {
   const decoded = codec.decode(body);
   if (E.isLeft(decoded)) throw new HttpError(400, W.wireErrors(decoded.left).join('; '));
@@ -121,7 +131,7 @@ export class TinkerServer {
   /** `${owner}:${seq}` → request id: the de-duplication of retried requests. */
   private readonly dedup = new Map<string, string>();
   private readonly appliedKeys = new Set<string>();
-  private readonly stats = { applied: {} as Record<string, number>, duplicates: 0, reapplied: 0, order: [] as string[] };
+  private readonly stats = { applied: {} as Record<string, number>, duplicates: 0, reapplied: 0, order: [] as string[], losses: {} as Record<string, number> };
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
   private readonly longPollMs: number;
@@ -165,7 +175,7 @@ export class TinkerServer {
   }
 
   snapshot(): ServeStats {
-    return { applied: { ...this.stats.applied }, duplicates: this.stats.duplicates, reapplied: this.stats.reapplied, order: [...this.stats.order] };
+    return { applied: { ...this.stats.applied }, duplicates: this.stats.duplicates, reapplied: this.stats.reapplied, order: [...this.stats.order], losses: { ...this.stats.losses } };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -293,11 +303,13 @@ export class TinkerServer {
         return this.createModel(decode(W.CreateModelRequest, body));
       case 'POST forward': {
         const request = decode(W.ForwardRequest, body);
-        return this.enqueue(request.model_id, request.seq_id ?? null, 'forward', (m) => this.forward(m, request.forward_input, false));
+        const spec = lossSpec(request.forward_input, 'forward_input');
+        return this.enqueue(request.model_id, request.seq_id ?? null, 'forward', (m) => this.forward(m, request.forward_input, spec, false));
       }
       case 'POST forward_backward': {
         const request = decode(W.ForwardBackwardRequest, body);
-        return this.enqueue(request.model_id, request.seq_id ?? null, 'forward_backward', (m) => this.forward(m, request.forward_backward_input, true));
+        const spec = lossSpec(request.forward_backward_input, 'forward_backward_input');
+        return this.enqueue(request.model_id, request.seq_id ?? null, 'forward_backward', (m) => this.forward(m, request.forward_backward_input, spec, true));
       }
       case 'POST optim_step': {
         const request = decode(W.OptimStepRequest, body);
@@ -475,23 +487,29 @@ export class TinkerServer {
     });
   }
 
-  private async forward(model: ModelState, input: W.ForwardBackwardInput, backward: boolean): Promise<Outcome> {
+  private async forward(model: ModelState, input: W.ForwardBackwardInput, spec: LossSpec, backward: boolean): Promise<Outcome> {
     const stage = backward ? 'forward_backward' : 'forward';
-    if (input.loss_fn !== 'cross_entropy') return failed(`forward_backward_input.loss_fn: is "${input.loss_fn}"; this server computes "cross_entropy" (any loss reduces to it: weights = −∂loss/∂logp)`);
     const geometry = this.geometryOf(model.engine);
     const sequences: SequenceInput[] = [];
     const weights: (readonly number[])[] = [];
     for (let i = 0; i < input.data.length; i++) {
-      const read = datumSequence(stage, `data[${i}]`, geometry, input.data[i]!);
+      const datum = input.data[i]!;
+      // An RL datum has no weights: its advantages mark where the response starts (with one text chunk).
+      const advantages = datum.loss_fn_inputs['advantages'];
+      const marked = spec.loss === 'cross_entropy' || datum.loss_fn_inputs['weights'] !== undefined || advantages === undefined ? datum : { ...datum, loss_fn_inputs: { ...datum.loss_fn_inputs, weights: advantages } };
+      const read = datumSequence(stage, `data[${i}]`, geometry, marked);
       if (E.isLeft(read)) return failed(read.left);
       sequences.push(read.right.sequence);
       weights.push(read.right.weights);
     }
     if (sequences.length === 0) return failed('data: is empty');
     const width = Math.min(model.engine.info.maxResponseTokens, Math.max(1, ...sequences.map((s) => s.responseTokens.length)));
+    const offsets = sequences.map((s) => responseOffset(geometry, s.promptTokens.length));
     let logp: Float64Array;
     const metrics: Record<string, number> = {};
-    if (backward) {
+    // elementwise[b][j]: response token j's term of the loss.
+    const elementwise = sequences.map((s) => new Float64Array(s.responseTokens.length));
+    if (spec.loss === 'cross_entropy' && backward) {
       const w = new Float64Array(sequences.length * width);
       weights.forEach((row, b) => row.forEach((x, j) => (w[b * width + j] = x === 0 ? 0 : -x)));
       const result = await model.engine.forwardBackward({ sequences, responseWidth: width, terms: [{ view: FULL_VIEW, logpWeights: matrix(sequences.length, width, w) }] });
@@ -499,20 +517,46 @@ export class TinkerServer {
       logp = Float64Array.from(result.right.terms[0]!.logp.data);
       metrics['loss:sum'] = result.right.surrogate;
       metrics['rlflow_tokens:sum'] = result.right.tokens;
+      weights.forEach((row, b) => row.forEach((x, j) => (elementwise[b]![j] = -x * logp[b * width + j]!)));
     } else {
       const result = await model.engine.forward({ sequences, responseWidth: width });
       if (E.isLeft(result)) return failed(result.left);
       logp = Float64Array.from(result.right.logp.data);
+      const gradLogp = new Float64Array(sequences.length * width);
       let loss = 0;
-      weights.forEach((row, b) => row.forEach((x, j) => (loss -= x * logp[b * width + j]!)));
+      sequences.forEach((s, b) => {
+        for (let j = 0; j < s.responseTokens.length; j++) {
+          const at = b * width + j;
+          const position = offsets[b]! + j;
+          const term =
+            spec.loss === 'cross_entropy'
+              ? { loss: -weights[b]![j]! * logp[at]!, gradLogp: 0 }
+              : builtinTokenLoss(spec.loss, spec.thresholds, logp[at]!, spec.samplingLogp[b]![position]!, spec.advantages[b]![position]!);
+          elementwise[b]![j] = term.loss;
+          gradLogp[at] = term.gradLogp;
+          loss += term.loss;
+        }
+      });
       metrics['loss:sum'] = loss;
+      if (backward) {
+        // ∂L/∂logp of the built-in loss at these log-probs: the engine's Σ w·logp has L's gradient.
+        const trained = await model.engine.forwardBackward({ sequences, responseWidth: width, terms: [{ view: FULL_VIEW, logpWeights: matrix(sequences.length, width, gradLogp) }] });
+        if (E.isLeft(trained)) return failed(trained.left);
+        metrics['rlflow_tokens:sum'] = trained.right.tokens;
+      }
     }
     const outputs = sequences.map((s, b) => {
-      const offset = responseOffset(geometry, s.promptTokens.length);
+      const offset = offsets[b]!;
       const values = new Float32Array(offset + s.responseTokens.length);
-      for (let j = 0; j < s.responseTokens.length; j++) values[offset + j] = logp[b * width + j]!;
-      return { logprobs: W.float32Tensor(values), elementwise_loss: W.float32Tensor(values.map((v, k) => (k < offset ? 0 : -(weights[b]![k - offset] ?? 0) * v))) };
+      const losses = new Float32Array(values.length);
+      for (let j = 0; j < s.responseTokens.length; j++) {
+        values[offset + j] = logp[b * width + j]!;
+        losses[offset + j] = elementwise[b]![j]!;
+      }
+      return { logprobs: W.float32Tensor(values), elementwise_loss: W.float32Tensor(losses) };
     });
+    const key = `${stage}:${spec.loss}`;
+    this.stats.losses[key] = (this.stats.losses[key] ?? 0) + 1;
     return ok({ loss_fn_output_type: 'ArrayRecord', loss_fn_outputs: outputs, metrics } satisfies W.ForwardBackwardOutput);
   }
 

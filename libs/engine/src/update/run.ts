@@ -9,14 +9,28 @@
  *   engine.optimStep(AdamW at the schedule's rate for the engine's next step)
  *
  * Since the loss depends on θ only through logp (and H), backpropagating Σ w·logp + Σ u·H at the
- * same parameters gives exactly ∇θ L. The first update reuses the forward pass the caller made
+ * same parameters gives exactly ∇θ L.
+ *
+ * When the engine declares a built-in loss (capability `builtinLosses`) and the settings' plan
+ * says the objective is that loss exactly (builtin-loss.ts), a mini-batch takes one call instead:
+ *
+ *   logp ← engine.forwardBackwardBuiltin(rows, loss, thresholds, A_t = ω_t·A, q = oldLogp)
+ *   L, metrics ← objective(…, logp)      the same figures as the gradient path, from the log-probs
+ *                                        the gradient was taken at; the engine's reported loss is checked against
+ *                                        the built-in loss's token sum there (= L but at tokens beyond the ±20 clamp)
+ *   engine.forwardBackward(rows, Δ)      only where a log-ratio is outside rlflow's ±20 clamp
+ *   engine.optimStep(…)
+ *
+ * A mini-batch the plan cannot take (bounds not the scalar ones, inputs not finite) takes the
+ * gradient path. The first update of the gradient path reuses the forward pass the caller made
  * for the old log-probs while the engine has taken no step since (the parameters are the same).
  * A mini-batch whose inputs, objective or gradient are not finite applies nothing and is counted
  * as skipped; any other failure is the step's error.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { selectRows, StageError, type Batch, type Matrix } from '@rlflow/core';
-import { FULL_VIEW, type Engine, type ForwardResult, type ImageView, type SequenceInput, type WeightedTerm } from '../contract.js';
+import { FULL_VIEW, type AdamWParams, type Engine, type ForwardResult, type ImageView, type SequenceInput, type WeightedTerm } from '../contract.js';
+import { builtinLossCall, builtinLossSum, type BuiltinLossPlan, type BuiltinLossRefusal, ratioClampCorrection } from './builtin-loss.js';
 import type { Objective, ObjectiveInput, ObjectiveMetrics, ObjectiveNeeds, ObjectiveOutput } from '../objective/types.js';
 import { adamWAt, type OptimizerSettings } from '../schedule.js';
 import type { UpdatePlan } from './plan.js';
@@ -29,6 +43,8 @@ export interface UpdateSettings {
   readonly optimizer: OptimizerSettings;
   /** PAPO's masked view: patches blackened with `probability`; update u draws them with seed `seed + u`. */
   readonly maskedView: { readonly probability: number; readonly seed: number } | null;
+  /** The built-in loss the objective is exactly (builtin-loss.ts `builtinLossPlan`), or why none is; absent: the gradient path. */
+  readonly builtinLoss?: E.Either<BuiltinLossRefusal, BuiltinLossPlan>;
 }
 
 export interface UpdateInput {
@@ -83,13 +99,14 @@ const selectForward = (forward: ForwardResult, rows: readonly number[]): Forward
 
 const missing = (field: string, detail: string): StageError => new StageError('update', field, null, 'invalid', detail);
 
-/** The objective's inputs for the mini-batch `rows`. */
-const objectiveInput = (batch: Batch, rows: readonly number[], forward: ForwardResult, maskedLogp: Matrix | undefined): E.Either<StageError, ObjectiveInput> => {
+type BatchInput = Omit<ObjectiveInput, 'logp' | 'maskedLogp' | 'entropy'>;
+
+/** The objective's inputs for the mini-batch `rows` that come from the batch. */
+const batchInput = (batch: Batch, rows: readonly number[]): E.Either<StageError, BatchInput> => {
   const { advantages, clipBounds } = batch;
   if (advantages === undefined) return E.left(missing('batch.advantages', 'is missing: the batch was not shaped by an advantage stage'));
   if (clipBounds === undefined) return E.left(missing('batch.clipBounds', 'is missing: the batch was not shaped by a clip-bounds stage'));
   return E.right({
-    logp: forward.logp,
     oldLogp: selectRows(batch.oldLogp, rows),
     mask: selectRows(batch.mask, rows),
     advantages: perRow(advantages, rows),
@@ -97,9 +114,25 @@ const objectiveInput = (batch: Batch, rows: readonly number[], forward: ForwardR
     epsHigh: selectRows(clipBounds.epsHigh, rows),
     ...(batch.refLogp === undefined ? {} : { refLogp: selectRows(batch.refLogp, rows) }),
     ...(batch.klWeights === undefined ? {} : { klWeights: perRow(batch.klWeights, rows) }),
-    ...(maskedLogp === undefined ? {} : { maskedLogp }),
-    ...(forward.entropy === null ? {} : { entropy: forward.entropy }),
   });
+};
+
+/** The objective's inputs for the mini-batch `rows`. */
+const objectiveInput = (batch: Batch, rows: readonly number[], forward: ForwardResult, maskedLogp: Matrix | undefined): E.Either<StageError, ObjectiveInput> =>
+  E.map(
+    (base: BatchInput): ObjectiveInput => ({
+      ...base,
+      logp: forward.logp,
+      ...(maskedLogp === undefined ? {} : { maskedLogp }),
+      ...(forward.entropy === null ? {} : { entropy: forward.entropy }),
+    }),
+  )(batchInput(batch, rows));
+
+/** |reported − L| within 1e-4 of the loss's scale: the engine summed the same per-token terms. */
+const sameLoss = (reported: number, loss: number, advantages: Matrix): boolean => {
+  let scale = Math.abs(loss);
+  for (const a of advantages.data) scale += Math.abs(a);
+  return Math.abs(reported - loss) <= 1e-4 * scale + 1e-6;
 };
 
 const weightedTerms = (output: ObjectiveOutput, maskedView: ImageView | null): WeightedTerm[] => [
@@ -120,8 +153,53 @@ export const runUpdates = async (engine: Engine, settings: UpdateSettings, input
   let learningRate = 0;
   let tokens = 0;
 
+  const lossPlan = settings.builtinLoss !== undefined && E.isRight(settings.builtinLoss) ? settings.builtinLoss.right : null;
+  const builtin = lossPlan !== null && !entropy && engine.forwardBackwardBuiltin !== undefined && (engine.capabilities.builtinLosses ?? []).includes(lossPlan.loss) ? lossPlan : null;
+
+  const optimize = async (params: AdamWParams, metrics: ObjectiveMetrics, tokensComputed: number): Promise<UpdateStep> => {
+    const stepped = await engine.optimStep(params);
+    if (E.isLeft(stepped)) return stepped;
+    return E.right({ metrics: metricValues(metrics), gradNorm: stepped.right.gradNorm, learningRate: params.learningRate, tokens: tokensComputed });
+  };
+
+  /** One mini-batch through the built-in loss; null when this mini-batch takes the gradient path. */
+  const builtinUpdate = async (chosen: BuiltinLossPlan, rows: readonly number[], miniSequences: readonly SequenceInput[]): Promise<UpdateStep | null> => {
+    const base = batchInput(batch, rows);
+    if (E.isLeft(base)) return null;
+    const call = builtinLossCall(chosen, base.right);
+    if (E.isLeft(call)) return null;
+    const result = await engine.forwardBackwardBuiltin!({ sequences: miniSequences, responseWidth: width, loss: call.right.loss, thresholds: call.right.thresholds, advantages: call.right.advantages, samplingLogp: call.right.samplingLogp });
+    if (E.isLeft(result)) return result;
+    const params = adamWAt(settings.optimizer, engine.steps());
+    const output = settings.objective({ ...base.right, logp: result.right.forward.logp });
+    if (E.isLeft(output)) {
+      if (output.left.kind !== 'not-finite') return output;
+      // The engine holds this mini-batch's gradient: a non-finite one is refused and cleared by optimStep, as the gradient path would skip it.
+      const refused = await engine.optimStep(params);
+      return E.isLeft(refused) ? output : E.left(new StageError('update', 'builtinLoss', null, 'invalid', `the engine applied a built-in loss's gradient although the objective is not finite there (${output.left.message})`));
+    }
+    const defined = builtinLossSum(call.right, result.right.forward.logp).loss;
+    if (result.right.loss !== null && !sameLoss(result.right.loss, defined, call.right.advantages)) {
+      return E.left(
+        new StageError('update', 'builtinLoss', null, 'invalid', `the engine reports a ${call.right.loss} loss of ${result.right.loss}, but the token sum of ${call.right.loss} on the log-probs it returned is ${defined}: it does not compute the loss as the built-in loss is defined`),
+      );
+    }
+    const correction = ratioClampCorrection(call.right, result.right.forward.logp, base.right.mask, output.right.gradLogp);
+    let tokensComputed = result.right.tokens;
+    if (correction !== null) {
+      const corrected = await engine.forwardBackward({ sequences: miniSequences, responseWidth: width, terms: [{ view: FULL_VIEW, logpWeights: correction }] });
+      if (E.isLeft(corrected)) return corrected;
+      tokensComputed += corrected.right.tokens;
+    }
+    return optimize(params, output.right.metrics, tokensComputed);
+  };
+
   const update = async (rows: readonly number[], index: number): Promise<UpdateStep> => {
     const miniSequences = rows.map((r) => sequences[r]!);
+    if (builtin !== null) {
+      const taken = await builtinUpdate(builtin, rows, miniSequences);
+      if (taken !== null) return taken;
+    }
     const reusable = current !== undefined && current.atStep === engine.steps() && (!entropy || current.forward.entropy !== null);
     const forward = reusable ? E.right(selectForward(current.forward, rows)) : await engine.forward({ sequences: miniSequences, responseWidth: width, entropy });
     if (E.isLeft(forward)) return forward;
@@ -135,10 +213,7 @@ export const runUpdates = async (engine: Engine, settings: UpdateSettings, input
     if (E.isLeft(output)) return output;
     const backward = await engine.forwardBackward({ sequences: miniSequences, responseWidth: width, terms: weightedTerms(output.right, maskedView) });
     if (E.isLeft(backward)) return backward;
-    const params = adamWAt(settings.optimizer, engine.steps());
-    const stepped = await engine.optimStep(params);
-    if (E.isLeft(stepped)) return stepped;
-    return E.right({ metrics: metricValues(output.right.metrics), gradNorm: stepped.right.gradNorm, learningRate: params.learningRate, tokens: backward.right.tokens });
+    return optimize(adamWAt(settings.optimizer, engine.steps()), output.right.metrics, backward.right.tokens);
   };
 
   for (const [index, rows] of plan.miniBatches.entries()) {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
-import { matrix, StageError, type Batch, type Matrix } from '@rlflow/core';
-import type { Engine, ForwardBackwardRequest, ForwardRequest } from '../contract.js';
-import type { Objective, ObjectiveInput } from '../objective/types.js';
+import { matrix, selectRows, StageError, type Batch, type Matrix } from '@rlflow/core';
+import type { BuiltinLossRequest, Engine, ForwardBackwardRequest, ForwardRequest } from '../contract.js';
+import { buildObjective } from '../objective/objective.js';
+import type { Objective, ObjectiveConfig, ObjectiveInput } from '../objective/types.js';
+import { builtinLossPlan, builtinLossSum } from './builtin-loss.js';
 import { planUpdates } from './plan.js';
 import { runUpdates, type UpdateSettings } from './run.js';
 
@@ -155,5 +157,94 @@ describe('runUpdates through the engine contract', () => {
     const outcome = await runUpdates(engine, settings(recordingObjective([])), { sequences, batch: unshaped }, { miniBatches: [[0]] });
     expect(E.isLeft(outcome) && outcome.left.field).toBe('batch.advantages');
     expect(engine.recorded.steps).toBe(0);
+  });
+});
+
+describe('runUpdates through a built-in loss', () => {
+  const objectiveConfig: ObjectiveConfig = {
+    policyLoss: 'ppo',
+    lossAgg: 'token-mean',
+    normConstant: WIDTH,
+    dualClipC: null,
+    kl: { coef: 0, estimator: 'k3', lossAgg: 'token-mean', sequenceWeights: false },
+    papo: null,
+    entropy: { coef: 0, lossAgg: 'token-mean' },
+  };
+  const built = buildObjective(objectiveConfig);
+  if (E.isLeft(built)) throw built.left;
+  const plan = builtinLossPlan({ objective: objectiveConfig, clip: { kind: 'scalar', epsLow: 0.2, epsHigh: 0.28 } });
+  const builtinSettings: UpdateSettings = { ...settings(built.right), entropyMetric: false, builtinLoss: plan };
+
+  /** The scripted engine with `forwardBackwardBuiltin`; its reported loss is the token sum times `lossScale`. */
+  const builtinEngine = (lossScale = 1) => {
+    const engine = scriptedEngine(new Set());
+    const calls: BuiltinLossRequest[] = [];
+    const withBuiltin: Engine = {
+      ...engine,
+      capabilities: { ...engine.capabilities, entropy: false, builtinLosses: ['ppo'] },
+      forwardBackward: engine.forwardBackward,
+      forwardBackwardBuiltin: async (request) => {
+        calls.push(request);
+        const forward = await engine.forward({ sequences: request.sequences, responseWidth: request.responseWidth });
+        engine.recorded.forwards.pop();
+        if (E.isLeft(forward)) return forward;
+        const { loss } = builtinLossSum(request, forward.right.logp);
+        return E.right({ loss: loss * lossScale, forward: { ...forward.right, mask: selectRows(batch.mask, request.sequences.map((s) => s.responseTokens[0]! - 2)) }, tokens: 7 });
+      },
+      steps: engine.steps,
+      optimStep: engine.optimStep,
+    };
+    return { engine: withBuiltin, recorded: engine.recorded, calls };
+  };
+
+  it('takes one built-in call per mini-batch, no forward, with the metrics the gradient path reports', async () => {
+    const viaBuiltin = builtinEngine();
+    const viaGradient = scriptedEngine(new Set());
+    const plans = { miniBatches: [[0, 1], [2, 3], [0, 1, 2, 3]] };
+    const a = await runUpdates(viaBuiltin.engine, builtinSettings, { sequences, batch }, plans);
+    const b = await runUpdates(viaGradient, { ...builtinSettings, builtinLoss: undefined }, { sequences, batch }, plans);
+    if (E.isLeft(a) || E.isLeft(b)) throw new Error('an update failed');
+    expect(viaBuiltin.calls.map((c) => c.loss)).toEqual(['ppo', 'ppo', 'ppo']);
+    expect(viaBuiltin.recorded.forwards).toHaveLength(0);
+    expect(viaBuiltin.recorded.backwards).toHaveLength(0);
+    expect(viaGradient.recorded.forwards).toHaveLength(3);
+    expect(a.right.metrics).toEqual(b.right.metrics);
+    expect(a.right.updates).toBe(3);
+    expect(viaBuiltin.calls[0]!.thresholds).toEqual({ clipLow: 0.8, clipHigh: 1.28 });
+  });
+
+  it("adds a cross_entropy-style term where a log-ratio is beyond rlflow's ±20 clamp, so the gradient is still rlflow's", async () => {
+    const viaBuiltin = builtinEngine();
+    const far = { ...batch, oldLogp: full(-30) };
+    const outcome = await runUpdates(viaBuiltin.engine, builtinSettings, { sequences, batch: far }, { miniBatches: [[0, 1]] });
+    expect(E.isRight(outcome) && outcome.right.updates).toBe(1);
+    expect(viaBuiltin.calls).toHaveLength(1);
+    expect(viaBuiltin.recorded.backwards).toHaveLength(1);
+    const delta = viaBuiltin.recorded.backwards[0]!.terms[0]!.logpWeights;
+    // Row 1 (A = −1): rlflow's gradient is 0 beyond the clamp, the built-in one −A'·e^29; row 0 (A = 1) is clipped in both.
+    expect(Array.from(delta.data.slice(0, WIDTH))).toEqual([0, 0, 0]);
+    expect(delta.data[WIDTH]!).toBeLessThan(0);
+  });
+
+  it('refuses an engine whose reported loss is not the token sum (a normalising server), before its optimizer step', async () => {
+    const viaBuiltin = builtinEngine(0.5);
+    const outcome = await runUpdates(viaBuiltin.engine, builtinSettings, { sequences, batch }, { miniBatches: [[0, 1, 2, 3]] });
+    expect(E.isLeft(outcome) && outcome.left.field).toBe('builtinLoss');
+    expect(viaBuiltin.recorded.steps).toBe(0);
+  });
+
+  it('takes the gradient path where the engine lacks the loss, the plan refuses, or a mini-batch has other bounds', async () => {
+    const noCapability = scriptedEngine(new Set());
+    await runUpdates(noCapability, builtinSettings, { sequences, batch }, { miniBatches: [[0, 1]] });
+    expect(noCapability.recorded.backwards).toHaveLength(1);
+    const refused = builtinEngine();
+    await runUpdates(refused.engine, { ...builtinSettings, builtinLoss: E.left({ reason: 'kl-term', coef: 0.05 }) }, { sequences, batch }, { miniBatches: [[0, 1]] });
+    expect(refused.calls).toHaveLength(0);
+    expect(refused.recorded.backwards).toHaveLength(1);
+    const perToken = builtinEngine();
+    const other = { ...batch, clipBounds: { epsLow: full(0.2), epsHigh: full(0.3) } };
+    await runUpdates(perToken.engine, builtinSettings, { sequences, batch: other }, { miniBatches: [[0, 1]] });
+    expect(perToken.calls).toHaveLength(0);
+    expect(perToken.recorded.backwards).toHaveLength(1);
   });
 });

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { matrix, sameShape, StageError, writeDirAtomic, type DecodeError, type Matrix } from '@rlflow/core';
+import { FLOAT32_MAX, matrix, sameShape, StageError, writeDirAtomic, type DecodeError, type Matrix } from '@rlflow/core';
 import type {
   AdamWParams,
   Engine,
@@ -69,9 +69,6 @@ const STAGE = 'engine.tfjs';
 
 /** What `save` stores beside the state, so a directory of another engine is refused by name. */
 const EngineExtra = t.type({ engine: t.literal(TFJS_ENGINE) });
-
-/** The largest finite float32: a weight beyond it would become ±Infinity on the way in. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 const fail = <A>(stage: string, field: string, kind: StageError['kind'], detail: string, index: StageError['index'] = null): E.Either<StageError, A> =>
   E.left(new StageError(stage, field, index, kind, detail));

@@ -58,3 +58,28 @@ export const sameWeights = (a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap
     const [x, y] = [a.get(name), b.get(name)];
     return x === undefined || y === undefined || Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) !== 0;
   });
+
+/** Tensors of `a` and `b` with an element further apart than `tolerance`·max(1, |x|), with the largest difference. */
+export const weightsWithin = (a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>, tolerance: number): string[] =>
+  [...new Set([...a.keys(), ...b.keys()])].flatMap((name) => {
+    const [x, y] = [a.get(name), b.get(name)];
+    if (x === undefined || y === undefined || x.length !== y.length) return [`${name}: missing or of another size`];
+    let worst = 0;
+    let over = false;
+    for (let i = 0; i < x.length; i++) {
+      const d = Math.abs(x[i]! - y[i]!);
+      worst = Math.max(worst, d);
+      if (d > tolerance * Math.max(1, Math.abs(x[i]!))) over = true;
+    }
+    return over ? [`${name}: differs by up to ${worst}`] : [];
+  });
+
+/** The largest element difference over all tensors of `a` and `b` (same names and sizes). */
+export const largestWeightDifference = (a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number => {
+  let worst = 0;
+  for (const [name, x] of a) {
+    const y = b.get(name)!;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+  }
+  return worst;
+};
