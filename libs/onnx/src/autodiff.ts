@@ -158,15 +158,16 @@ export class Tape {
     });
   }
 
-  /** Rows `ids` (int64, any shape) of `table` [V, D]. */
+  /** Slices `ids` (int64, any shape) of `table` [V, ...] along its first axis: [...ids, ...]. */
   gather(table: Value, ids: Value): Value {
-    const [rows, width] = table.shape as [number, number];
-    const shape = [...ids.shape, width];
+    const [rows, ...rest] = table.shape as [number, ...number[]];
+    const width = sizeOf(rest);
+    const shape = [...ids.shape, ...rest];
     return this.record('Gather', [table, ids], { axis: intAttr(0) }, shape, (g) => {
       const n = sizeOf(ids.shape);
       const flatIds = ids.shape.length === 1 ? ids : this.g.node('Reshape', [ids, this.g.int64s([n])], {}, [n], 'int64');
       const oneHot = this.g.node('OneHot', [flatIds, this.g.int64s([rows]), this.g.floats(Float32Array.of(0, 1), [2])], { axis: intAttr(-1) }, [n, rows]);
-      return [this.matmul(this.transpose(oneHot, [1, 0]), this.reshape(g, [n, width])), null];
+      return [this.reshape(this.matmul(this.transpose(oneHot, [1, 0]), this.reshape(g, [n, width])), table.shape), null];
     });
   }
 

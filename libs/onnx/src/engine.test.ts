@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { matrix, Rng, unwrap, type Matrix } from '@rlflow/core';
 import type { EngineOptions, WeightedTerm } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
-import { createTfjsEngine, initBackend, TfjsEngine, tinyPolicyConfig } from '@rlflow/policy';
+import { createTfjsEngine, geometry, initBackend, TfjsEngine, tinyPolicyConfig } from '@rlflow/policy';
 import { CONTRACT_WIDTH, contractFixtures, contractSequences } from '@rlflow/policy/engine/contract-fixtures';
 import { onnxEngineFactory } from './engine.js';
 
@@ -68,6 +68,35 @@ describe('onnx engine against the tfjs engine', () => {
         const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
         expect(maxDifference(got.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
       }
+    }
+  });
+
+  it('packs rows that share image and prompt (each prefix once) and still agrees with tfjs, log-probs and gradients', async () => {
+    const responses = [[20, 21, 22], [23, 24], [25, 26, 27, 28, 29], [30], [31, 32, 33, 34, 35, 36, 37, 38]];
+    const grouped = responses.map((responseTokens, i) => ({ ...contractSequences[i % 2]!, responseTokens }));
+    const rng = Rng.fromSeed(12);
+    const w = matrix(grouped.length, WIDTH, Float64Array.from({ length: grouped.length * WIDTH }, () => 2 * rng.next() - 1));
+    const terms: WeightedTerm[] = [
+      { view: { kind: 'full' }, logpWeights: w, entropyWeights: w },
+      { view: { kind: 'masked', probability: 0.5, seed: 4 }, logpWeights: w },
+    ];
+    const run = async (engine: Awaited<ReturnType<typeof createTfjsEngine>>) => {
+      const e = unwrap(engine) as TfjsEngine;
+      const out = unwrap(await e.forwardBackward({ sequences: grouped, responseWidth: WIDTH, terms }));
+      const grads = await e.accumulatedGradients();
+      await e.dispose();
+      return { out, grads };
+    };
+    const expected = await run(await createTfjsEngine(options(0)));
+    const got = await run(await createOnnx(options(0)));
+    expect(got.out.tokens).toBe(expected.out.tokens);
+    const plainColumns = geometry(tinyPolicyConfig).imageTokens + Math.max(...grouped.map((x) => x.promptTokens.length)) + WIDTH;
+    expect(got.out.tokens).toBeLessThan(terms.length * grouped.length * plainColumns);
+    got.out.terms.forEach((term, i) => expect(maxDifference(term.logp.data, expected.out.terms[i]!.logp.data)).toBeLessThanOrEqual(1e-5));
+    expect(maxDifference(got.out.terms[0]!.entropy!.data, expected.out.terms[0]!.entropy!.data)).toBeLessThanOrEqual(1e-5);
+    for (const [name, g] of expected.grads) {
+      const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
+      expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
     }
   });
 

@@ -1,13 +1,25 @@
 /**
  * Teacher-forced passes of the built-in policy on onnxruntime-node's CPU execution provider:
  * one micro-batch of rows → logp[b,t] (and H[b,t]) masked to the response, and, with weights w
- * (and u), the gradient ∇θ [ Σ w·logp + Σ u·H ] per parameter (policy-graph.ts). One
+ * (and u), the gradient ∇θ [ Σ w·logp + Σ u·H ] per parameter (policy-graph.ts). Rows that
+ * share image and prompt (and blackened patches) are packed, each prefix computed once
+ * (shared-prefix.ts), exactly when the tfjs engine packs them. One
  * InferenceSession per graph shape (batch, prompt width, response width, entropy, backward) is
  * kept, the least recently used dropped beyond `maxSessions`. Parameters are fed as inputs on
  * every run, so sessions never change when the weights do.
  */
 import * as ort from 'onnxruntime-node';
-import { attentionBias, buildLayout, geometry, paramSpecs, patchify, responseMask, type LayoutInput, type PolicyConfig, type TeacherForcedPass, type TeacherForcedPasses, type TeacherForcedRequest } from '@rlflow/policy';
+import {
+  attentionBias,
+  buildLayout,
+  buildPackedLayout,
+  geometry,
+  paramSpecs,
+  patchify,
+  prefixGroups,
+  responseMask,
+  sharesPrefixes,
+  suffixAttentionBias, type LayoutInput, type PolicyConfig, type TeacherForcedPass, type TeacherForcedPasses, type TeacherForcedRequest } from '@rlflow/policy';
 import { buildPolicyGraph, gradientName, GRAPH_IO, type PolicyGraphShape } from './policy-graph.js';
 
 export interface OrtPassOptions {
@@ -17,7 +29,7 @@ export interface OrtPassOptions {
   readonly maxSessions?: number;
 }
 
-const shapeKey = (s: PolicyGraphShape): string => `${s.batch}/${s.promptWidth}/${s.responseWidth}/${s.entropy ? 'H' : '-'}/${s.backward ? 'grad' : 'fwd'}`;
+const shapeKey = (s: PolicyGraphShape): string => `${s.groups ?? 'plain'}/${s.batch}/${s.promptWidth}/${s.responseWidth}/${s.entropy ? 'H' : '-'}/${s.backward ? 'grad' : 'fwd'}`;
 
 export class OrtTeacherForcedPasses implements TeacherForcedPasses {
   readonly device: string;
@@ -34,33 +46,58 @@ export class OrtTeacherForcedPasses implements TeacherForcedPasses {
   }
 
   async run(request: TeacherForcedRequest): Promise<TeacherForcedPass> {
-    const { weights, sequences, rows, responseWidth: width, flags } = request;
+    const { weights, rows, responseWidth: width, flags } = request;
     const backward = request.logpWeights !== undefined;
     const entropy = request.entropy || request.entropyWeights !== undefined;
-    const picked: LayoutInput[] = rows.map((r) => sequences[r]!);
-    const layout = buildLayout(this.config, picked, width);
-    const geo = geometry(this.config);
-    const shape: PolicyGraphShape = { batch: rows.length, promptWidth: layout.promptWidth, responseWidth: width, entropy, backward };
-    const session = await this.session(shape);
-    const rowFlags = flags === undefined ? undefined : Uint8Array.from(rows.flatMap((r) => Array.from(flags.subarray(r * geo.imageTokens, (r + 1) * geo.imageTokens))));
-    const feeds: Record<string, ort.Tensor> = {
-      [GRAPH_IO.patches]: new ort.Tensor('float32', patchify(this.config, picked.map((s) => s.image), rowFlags), [geo.imageTokens, rows.length, geo.patchDim]),
-      [GRAPH_IO.textIds]: new ort.Tensor('int64', BigInt64Array.from(layout.textIds, (x) => BigInt(x)), [layout.promptWidth + width, rows.length]),
-      [GRAPH_IO.positions]: new ort.Tensor('int64', BigInt64Array.from(layout.positions, (x) => BigInt(x)), [layout.seq, rows.length]),
-      [GRAPH_IO.bias]: new ort.Tensor('float32', attentionBias(layout), [layout.seq, rows.length, layout.seq]),
-    };
+    const picked: LayoutInput[] = rows.map((r) => request.sequences[r]!);
+    const { imageTokens, patchDim } = geometry(this.config);
+    const rowFlags = flags === undefined ? undefined : Uint8Array.from(rows.flatMap((r) => Array.from(flags.subarray(r * imageTokens, (r + 1) * imageTokens))));
+    const groups = prefixGroups(picked, imageTokens, rowFlags);
+    const packed = sharesPrefixes(groups);
+    const batch = rows.length;
+    const int64 = (values: Int32Array, dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(values, (x) => BigInt(x)), dims);
+    const feeds: Record<string, ort.Tensor> = {};
+    let promptWidth: number;
+    let tokens: number;
+    let mask: Float32Array;
+    if (packed) {
+      const layout = buildPackedLayout(this.config, picked, groups, width);
+      const { prefix } = layout;
+      const u = prefix.batch;
+      const repFlags = rowFlags === undefined ? undefined : Uint8Array.from(groups.representatives.flatMap((r) => Array.from(rowFlags.subarray(r * imageTokens, (r + 1) * imageTokens))));
+      feeds[GRAPH_IO.patches] = new ort.Tensor('float32', patchify(this.config, groups.representatives.map((r) => picked[r]!.image), repFlags), [imageTokens, u, patchDim]);
+      feeds[GRAPH_IO.textIds] = int64(prefix.textIds, [prefix.promptWidth, u]);
+      feeds[GRAPH_IO.positions] = int64(prefix.positions, [prefix.seq, u]);
+      feeds[GRAPH_IO.bias] = new ort.Tensor('float32', attentionBias(prefix), [prefix.seq, u, prefix.seq]);
+      feeds[GRAPH_IO.suffixIds] = int64(layout.suffixIds, [width, batch]);
+      feeds[GRAPH_IO.suffixPositions] = int64(layout.suffixPositions, [width, batch]);
+      feeds[GRAPH_IO.suffixBias] = new ort.Tensor('float32', suffixAttentionBias(layout), [width, batch, prefix.seq + width]);
+      feeds[GRAPH_IO.groupOf] = int64(groups.groupOf, [batch]);
+      promptWidth = prefix.promptWidth;
+      tokens = layout.rows;
+      mask = responseMask({ batch, responseWidth: width, responseLengths: layout.responseLengths });
+    } else {
+      const layout = buildLayout(this.config, picked, width);
+      feeds[GRAPH_IO.patches] = new ort.Tensor('float32', patchify(this.config, picked.map((s) => s.image), rowFlags), [imageTokens, batch, patchDim]);
+      feeds[GRAPH_IO.textIds] = int64(layout.textIds, [layout.promptWidth + width, batch]);
+      feeds[GRAPH_IO.positions] = int64(layout.positions, [layout.seq, batch]);
+      feeds[GRAPH_IO.bias] = new ort.Tensor('float32', attentionBias(layout), [layout.seq, batch, layout.seq]);
+      promptWidth = layout.promptWidth;
+      tokens = batch * layout.seq;
+      mask = responseMask(layout);
+    }
     for (const [name, values] of weights) feeds[name] = new ort.Tensor('float32', values, this.paramShape(name));
-    if (request.logpWeights !== undefined) feeds[GRAPH_IO.logpWeights] = new ort.Tensor('float32', request.logpWeights, [rows.length, width]);
-    if (entropy && backward) feeds[GRAPH_IO.entropyWeights] = new ort.Tensor('float32', request.entropyWeights ?? new Float32Array(rows.length * width), [rows.length, width]);
+    if (request.logpWeights !== undefined) feeds[GRAPH_IO.logpWeights] = new ort.Tensor('float32', request.logpWeights, [batch, width]);
+    if (entropy && backward) feeds[GRAPH_IO.entropyWeights] = new ort.Tensor('float32', request.entropyWeights ?? new Float32Array(batch * width), [batch, width]);
+    const session = await this.session({ batch, promptWidth, responseWidth: width, groups: packed ? groups.representatives.length : null, entropy, backward });
     const out = await session.run(feeds);
-    const mask = responseMask(layout);
     const masked = (name: string): Float32Array => {
       const values = Float32Array.from(out[name]!.data as Float32Array);
       for (let i = 0; i < values.length; i++) values[i] = mask[i] === 1 ? values[i]! : 0;
       return values;
     };
     const grads = backward ? new Map([...weights.keys()].map((name) => [name, out[gradientName(name)]!.data as Float32Array])) : null;
-    const result = { logp: masked(GRAPH_IO.logp), entropy: entropy ? masked(GRAPH_IO.entropy) : null, grads, tokens: rows.length * layout.seq };
+    const result = { logp: masked(GRAPH_IO.logp), entropy: entropy ? masked(GRAPH_IO.entropy) : null, grads, tokens };
     // Output tensors live on the CPU: dispose drops the tensor's hold on its array, which `result` keeps.
     for (const tensor of Object.values(out)) tensor.dispose();
     return result;
