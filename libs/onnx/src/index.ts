@@ -3,3 +3,4 @@ export { OrtTeacherForcedPasses, type OrtPassOptions } from './ort-passes.js';
 export { buildPolicyGraph, gradientName, GRAPH_IO, type PolicyGraphShape } from './policy-graph.js';
 export { Tape } from './autodiff.js';
 export { GraphBuilder, type Value } from './graph.js';
+export { onnxMatmulSamples } from './matmul-bench.js';
