@@ -26,15 +26,20 @@ import { OrtTeacherForcedPasses } from './ort-passes.js';
 export const ONNX_ENGINE = 'onnx';
 
 export interface OnnxEngineOptions {
-  /** onnxruntime's intra-op threads; default: the machine's core count. */
+  /** onnxruntime's intra-op threads; default: `RLFLOW_ONNX_THREADS`, else the machine's core count. */
   readonly threads?: number;
 }
+
+const defaultThreads = (): number => {
+  const fromEnv = Number(process.env['RLFLOW_ONNX_THREADS']);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism();
+};
 
 /** An onnx engine factory with `threads` intra-op threads. */
 export const onnxEngineFactory =
   (engineOptions: OnnxEngineOptions = {}): EngineFactory =>
   async (options) => {
-    const threads = engineOptions.threads ?? availableParallelism();
+    const threads = engineOptions.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) return E.left(new StageError('engine.onnx', 'threads', null, 'out-of-range', `is ${threads}, expected a positive integer`));
     const engine = await TfjsEngine.create(options, { engine: ONNX_ENGINE, passes: (config) => new OrtTeacherForcedPasses(config, { threads }) });
     return E.map((e: TfjsEngine): Engine => e)(engine);

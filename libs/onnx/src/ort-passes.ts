@@ -137,10 +137,15 @@ export class OrtTeacherForcedPasses implements TeacherForcedPasses {
       graphOptimizationLevel: 'all',
     });
     this.sessions.set(key, created);
+    // A graph onnxruntime refused is not kept: the next call with its shape tries again and reports again.
+    void created.catch(() => this.sessions.get(key) === created && this.sessions.delete(key));
     if (this.sessions.size > this.maxSessions) {
       const [oldest, evicted] = this.sessions.entries().next().value as [string, Promise<ort.InferenceSession>];
       this.sessions.delete(oldest);
-      void evicted.then((s) => s.release());
+      void evicted.then(
+        (session) => session.release(),
+        () => undefined,
+      );
     }
     return created;
   }
