@@ -22,6 +22,11 @@
  * `tf.memory().numTensors` as it found it (optimStep and load included; forwardBackward keeps G).
  * `save` refuses while a gradient is accumulated and not yet applied: a checkpoint holds none,
  * so what it restored would not continue like the engine it came from.
+ *
+ * `TfjsEngine.create(options, external)` builds the same engine with its teacher-forced passes
+ * (forward, and forwardBackward's gradient per micro-batch) computed elsewhere — the onnx engine
+ * (libs/onnx) — from the weights read back as arrays after every step; sampling, validation,
+ * micro-batching, the optimizer and checkpoints stay these. Without `external` nothing changes.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
