@@ -1,11 +1,15 @@
 /**
  * The onnx engine on the tiny configuration: the engine contract suite against the tfjs engine
  * (cpu backend) as reference, then forward log-probs and entropies, and forwardBackward's
- * accumulated gradients, against the tfjs engine's at the same weights.
+ * accumulated gradients, against the tfjs engine's at the same weights (plain and packed rows,
+ * micro-batched or not), checkpoints read and written across the two engines, and determinism.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matrix, Rng, unwrap, type Matrix } from '@rlflow/core';
-import type { EngineOptions, WeightedTerm } from '@rlflow/engine';
+import type { Engine, EngineOptions, WeightedTerm } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { createTfjsEngine, geometry, initBackend, TfjsEngine, tinyPolicyConfig } from '@rlflow/policy';
 import { CONTRACT_WIDTH, contractFixtures, contractSequences } from '@rlflow/policy/engine/contract-fixtures';
@@ -97,6 +101,33 @@ describe('onnx engine against the tfjs engine', () => {
     for (const [name, g] of expected.grads) {
       const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
       expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('loads checkpoints of the tfjs engine and writes ones the tfjs engine loads', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rlflow-onnx-interop-'));
+    const step = async (engine: Engine): Promise<void> => {
+      unwrap(await engine.forwardBackward({ sequences, responseWidth: WIDTH, terms: [{ view: { kind: 'full' }, logpWeights: weights(7, 1) }] }));
+      unwrap(await engine.optimStep(contractFixtures('cpu').optimizer));
+    };
+    try {
+      for (const [from, to] of [
+        [createTfjsEngine, createOnnx],
+        [createOnnx, createTfjsEngine],
+      ] as const) {
+        const writer = unwrap(await from(options(0)));
+        await step(writer);
+        const dir = join(root, writer.info.engine);
+        unwrap(await writer.save(dir));
+        const reader = unwrap(await to({ ...options(0), init: { kind: 'seed', seed: 9 } }));
+        expect(unwrap(await reader.load(dir)).steps).toBe(1);
+        const a = unwrap(await writer.forward({ sequences, responseWidth: WIDTH }));
+        const b = unwrap(await reader.forward({ sequences, responseWidth: WIDTH }));
+        expect(maxDifference(a.logp.data, b.logp.data)).toBeLessThanOrEqual(1e-5);
+        await Promise.all([writer.dispose(), reader.dispose()]);
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 
