@@ -97,7 +97,7 @@ export const runAnchorBench = async (options: AnchorOptions = {}): Promise<Ancho
   const engine = options.engine ?? 'tfjs';
   const threads = options.threads ?? 2;
   const repeats = String(options.repeats ?? 3);
-  const env = { ...process.env, RLFLOW_WASM_THREADS: String(threads) };
+  const env = { ...process.env, RLFLOW_WASM_THREADS: String(threads), RLFLOW_ONNX_THREADS: String(threads) };
   const dir = await mkdtemp(join(tmpdir(), 'rlflow-anchor-'));
   const results: AnchorRun[] = [];
   try {

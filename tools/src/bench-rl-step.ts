@@ -216,3 +216,6 @@ export const tfjsMeasures = async (
     processResources: () => tf.memory().numTensors,
   };
 };
+
+/** The onnx engine's compute peak: onnxruntime's 1024³ matmul on the CPU execution provider (loaded only for that engine). */
+export const onnxMatmulGflops = async (): Promise<number> => spread(await (await import('@rlflow/onnx')).onnxMatmulSamples(1024)).median;

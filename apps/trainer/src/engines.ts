@@ -22,12 +22,21 @@ export interface EngineEntry {
   readonly modelOption: (remote: RemoteConfig, init: EngineInit, builtin: unknown, codec: Pick<TextCodec, 'eosTokenId' | 'imageTokenId'>) => Promise<unknown>;
 }
 
+/** The built-in model's config for a seed init; with stored weights the engine reads the model from them. */
+const builtinModel: EngineEntry['modelOption'] = async (_remote, init, builtin) => (init.kind === 'seed' ? builtin : undefined);
+
 export const ENGINES = {
   tfjs: {
     description: 'TensorFlow.js in process (the reference engine): wasm, cpu, webgpu, or tfjs-node when installed',
     load: async () => (await import('@rlflow/policy')).createTfjsEngine,
     localInit: true,
-    modelOption: async (_remote, init, builtin) => (init.kind === 'seed' ? builtin : undefined),
+    modelOption: builtinModel,
+  },
+  onnx: {
+    description: 'the built-in model with its training passes on onnxruntime-node (CPU, MLAS) and sampling on TensorFlow.js; tfjs checkpoints',
+    load: async () => (await import('@rlflow/onnx')).createOnnxEngine,
+    localInit: true,
+    modelOption: builtinModel,
   },
   tinker: {
     description: 'a remote server of the Tinker training API (rlflow serve, SkyRL tx, TuFT, the hosted service): --engine-url',

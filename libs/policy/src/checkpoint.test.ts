@@ -179,7 +179,7 @@ describe('engine training checkpoint', () => {
     const badExtra = await fresh('bad-extra');
     const manifest = JSON.parse(await readFile(join(badExtra, 'manifest.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(badExtra, 'manifest.json'), JSON.stringify({ ...manifest, extra: { engine: 7 } }));
-    expect(await read(badExtra)).toMatch(/extra\.engine: expected "tfjs", found 7/);
+    expect(await read(badExtra)).toMatch(/extra\.engine: expected "tfjs" \| "onnx", found 7/);
 
     const other = await fresh('other-config');
     const wider = await engineOf(8, false, { ...config, dModel: 32 });

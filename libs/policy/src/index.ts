@@ -18,6 +18,7 @@ export {
   PAD_ID,
   EOS_ID,
   IMAGE_ID,
+  UNGENERATABLE_IDS,
   THINK_ID,
   END_THINK_ID,
   ANSWER_ID,
@@ -25,7 +26,9 @@ export {
   type SpecialToken,
 } from './tokenizer.js';
 export { paramSpecs, parameterCount, type ParamSpec } from './params.js';
-export type { LayoutInput } from './layout.js';
+export { buildLayout, attentionBias, patchify, responseMask, type Layout, type LayoutInput } from './layout.js';
+export { initialWeights } from './params.js';
+export { buildPackedLayout, prefixGroups, sharesPrefixes, suffixAttentionBias, type PackedLayout, type PrefixGroups } from './shared-prefix.js';
 export type { PromptInput, Generation, GenerateOptions } from './generate.js';
 export { defaultSamplingParams, samplingDistribution, sampleToken, type SamplingParams, type SampledToken } from './sampling.js';
 export { Policy, createPolicy, type LogProbs, type LogProbOptions, type PatchMasking } from './policy.js';
@@ -57,4 +60,13 @@ export {
   type ReadStateOptions,
   type StoredOptimizerState,
 } from './trainer-checkpoint.js';
-export { TfjsEngine, createTfjsEngine, TFJS_ENGINE, ACTIVE_DEVICE } from './engine/tfjs-engine.js';
+export {
+  TfjsEngine,
+  createTfjsEngine,
+  TFJS_ENGINE,
+  ACTIVE_DEVICE,
+  type ExternalPasses,
+  type TeacherForcedPasses,
+  type TeacherForcedPass,
+  type TeacherForcedRequest,
+} from './engine/tfjs-engine.js';

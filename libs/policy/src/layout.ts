@@ -91,7 +91,7 @@ export const attentionBias = (layout: Layout): Float32Array => {
 };
 
 /** 1 for the real response tokens, [B, T] row-major. */
-export const responseMask = (layout: Layout): Float32Array => {
+export const responseMask = (layout: Pick<Layout, 'batch' | 'responseWidth' | 'responseLengths'>): Float32Array => {
   const mask = new Float32Array(layout.batch * layout.responseWidth);
   layout.responseLengths.forEach((len, b) => mask.fill(1, b * layout.responseWidth, b * layout.responseWidth + Math.min(len, layout.responseWidth)));
   return mask;

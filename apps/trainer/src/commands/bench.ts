@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, isBackendChoice } from '@rlflow/policy';
-import { runAnchorBench, runModelBench, runRlStepBench, runStagesBench, tfjsMeasures } from '@rlflow/tools';
+import { onnxMatmulGflops, runAnchorBench, runModelBench, runRlStepBench, runStagesBench, tfjsMeasures } from '@rlflow/tools';
 import { ENGINE_NAMES, loadEngineFactory, type EngineName } from '../engines.js';
 import { UsageError } from '../main.js';
 import { commandDescription, type RegisterCommand } from './index.js';
@@ -53,6 +53,8 @@ export const registerBench: RegisterCommand = (program: Command) => {
           factory: await loadEngineFactory(flags.engine),
           repeats,
           ...(await tfjsMeasures(flags.backend)),
+          // The onnx engine trains on onnxruntime: its peak is onnxruntime's matmul, not TensorFlow.js's.
+          ...(flags.engine === 'onnx' ? { matmulGflops: onnxMatmulGflops } : {}),
           ...json,
         });
       } else throw new UsageError(`--workload ${JSON.stringify(flags.workload)}: expected one of ${WORKLOADS.join(', ')}`);

@@ -22,6 +22,11 @@
  * `tf.memory().numTensors` as it found it (optimStep and load included; forwardBackward keeps G).
  * `save` refuses while a gradient is accumulated and not yet applied: a checkpoint holds none,
  * so what it restored would not continue like the engine it came from.
+ *
+ * `TfjsEngine.create(options, external)` builds the same engine with its teacher-forced passes
+ * (forward, and forwardBackward's gradient per micro-batch) computed elsewhere — the onnx engine
+ * (libs/onnx) — from the weights read back as arrays after every step; sampling, validation,
+ * micro-batching, the optimizer and checkpoints stay these. Without `external` nothing changes.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,8 +72,49 @@ import { OptimizerState, readTensors } from './optimizer-state.js';
 export const TFJS_ENGINE = 'tfjs';
 const STAGE = 'engine.tfjs';
 
-/** What `save` stores beside the state, so a directory of another engine is refused by name. */
-const EngineExtra = t.type({ engine: t.literal(TFJS_ENGINE) });
+/**
+ * What `save` stores beside the state, so a directory of another engine is refused by name. The
+ * onnx engine (libs/onnx) trains this model and writes this format, so each loads the other's.
+ */
+const EngineExtra = t.type({ engine: t.keyof({ tfjs: null, onnx: null }) });
+type CheckpointEngine = t.TypeOf<typeof EngineExtra>['engine'];
+
+/** One teacher-forced micro-batch: rows `rows` of `sequences` under `weights` (flags: the masked view). */
+export interface TeacherForcedRequest {
+  readonly weights: ReadonlyMap<string, Float32Array>;
+  readonly sequences: readonly SequenceInput[];
+  readonly rows: readonly number[];
+  readonly responseWidth: number;
+  readonly flags: Uint8Array | undefined;
+  /** Also compute H. */
+  readonly entropy: boolean;
+  /** w [rows, T]: compute ∇θ Σ w·logp (+ Σ u·H with `entropyWeights`). */
+  readonly logpWeights?: Float32Array;
+  readonly entropyWeights?: Float32Array;
+}
+
+export interface TeacherForcedPass {
+  /** [rows, T], 0 outside the response mask. */
+  readonly logp: Float32Array;
+  readonly entropy: Float32Array | null;
+  /** Per parameter, when weights were given. */
+  readonly grads: ReadonlyMap<string, Float32Array> | null;
+  /** Token positions computed. */
+  readonly tokens: number;
+}
+
+/** Teacher-forced passes computed outside TensorFlow.js: `forward` and `forwardBackward` run through them (the onnx engine). */
+export interface TeacherForcedPasses {
+  readonly device: string;
+  run(request: TeacherForcedRequest): Promise<TeacherForcedPass>;
+  dispose(): Promise<void>;
+}
+
+/** An engine built on this one with its teacher-forced passes elsewhere; sampling, the optimizer and checkpoints stay here. */
+export interface ExternalPasses {
+  readonly engine: CheckpointEngine;
+  readonly passes: (config: PolicyConfig) => TeacherForcedPasses;
+}
 
 const fail = <A>(stage: string, field: string, kind: StageError['kind'], detail: string, index: StageError['index'] = null): E.Either<StageError, A> =>
   E.left(new StageError(stage, field, index, kind, detail));
@@ -150,6 +196,9 @@ export class TfjsEngine implements Engine {
   private readonly optimizer: OptimizerState;
   private tail: Promise<void> = Promise.resolve();
   private disposed = false;
+  /** The policy's (and reference's) weights as arrays for external passes; cleared whenever the weights change. */
+  private policyArrays: Promise<Map<string, Float32Array>> | undefined;
+  private referenceArrays: Promise<Map<string, Float32Array>> | undefined;
 
   private constructor(
     private readonly config: PolicyConfig,
@@ -157,11 +206,12 @@ export class TfjsEngine implements Engine {
     private reference: FrozenParams | undefined,
     backend: BackendInfo,
     private readonly tokenBudget: number,
+    private readonly external: { readonly engine: CheckpointEngine; readonly passes: TeacherForcedPasses } | undefined,
   ) {
     this.info = {
-      engine: TFJS_ENGINE,
+      engine: external?.engine ?? TFJS_ENGINE,
       model: `rlflow-vlm d${config.dModel} enc${config.encoderLayers} dec${config.decoderLayers} h${config.heads}`,
-      device: backend.device,
+      device: external === undefined ? backend.device : `${external.passes.device}; sampling on TensorFlow.js ${backend.device}`,
       imageSize: config.imageSize,
       maxPromptTokens: config.maxPromptTokens,
       maxResponseTokens: config.maxResponseTokens,
@@ -172,7 +222,7 @@ export class TfjsEngine implements Engine {
   }
 
   /** Decodes `options` (model config with io-ts, device as a backend choice) and builds the engine. */
-  static async create(options: EngineOptions): Promise<E.Either<StageError, TfjsEngine>> {
+  static async create(options: EngineOptions, external?: ExternalPasses): Promise<E.Either<StageError, TfjsEngine>> {
     const init = options.init;
     const stored = init.kind === 'weights' ? await readInitWeights(init.dir) : undefined;
     if (stored !== undefined && E.isLeft(stored)) return E.left(fromDecode(STAGE, 'init.dir', stored.left));
@@ -198,7 +248,8 @@ export class TfjsEngine implements Engine {
       weights = storedWeights;
     }
     const reference = options.reference ? new FrozenParams(config.right, weights) : undefined;
-    return E.right(new TfjsEngine(config.right, Policy.fromWeights(config.right, weights), reference, backend.right, options.tokenBudget));
+    const passes = external === undefined ? undefined : { engine: external.engine, passes: external.passes(config.right) };
+    return E.right(new TfjsEngine(config.right, Policy.fromWeights(config.right, weights), reference, backend.right, options.tokenBudget, passes));
   }
 
   sample(request: SampleRequest): EngineResult<Samples> {
@@ -234,7 +285,15 @@ export class TfjsEngine implements Engine {
       const logp = new Float64Array(sequences.length * width);
       const entropy = new Float64Array(sequences.length * width);
       const flags = patchFlags(this.config, sequences.length, patchMasking(request.view));
+      const external = this.external?.passes;
       for (const rows of this.batches(sequences, width)) {
+        if (external !== undefined) {
+          const weights = await (model === 'reference' ? this.referenceWeightArrays() : this.policyWeightArrays());
+          const out = await external.run({ weights, sequences, rows, responseWidth: width, flags, entropy: request.entropy === true });
+          logp.set(out.logp, rows[0]! * width);
+          if (out.entropy !== null) entropy.set(out.entropy, rows[0]! * width);
+          continue;
+        }
         const [lp, ent] = tf.tidy(() => {
           const out = teacherForcedShared(params, this.config, sequences, rows, width, flags);
           return [out.logp, out.entropy];
@@ -268,7 +327,19 @@ export class TfjsEngine implements Engine {
       const varList = [...params.values()];
       let surrogate = 0;
       let tokens = 0;
+      const external = this.external?.passes;
       for (const rows of this.batches(sequences, width)) {
+        if (external !== undefined) {
+          const pass = await this.externalBackward(external, sequences, rows, width, prepared.right);
+          for (let i = 0; i < terms.length; i++) {
+            logps[i]!.set(pass.logps[i]!, rows[0]! * width);
+            const termEntropy = pass.entropies[i];
+            if (termEntropy !== null && termEntropy !== undefined) entropies[i]!.set(termEntropy, rows[0]! * width);
+          }
+          surrogate += pass.surrogate;
+          tokens += pass.tokens;
+          continue;
+        }
         const kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
           const sums = prepared.right.map((term) => {
@@ -305,7 +376,10 @@ export class TfjsEngine implements Engine {
   }
 
   optimStep(params: AdamWParams): EngineResult<OptimStepResult> {
-    return this.exclusive('optimStep', () => this.optimizer.step(params));
+    return this.exclusive('optimStep', () => {
+      this.policyArrays = undefined;
+      return this.optimizer.step(params);
+    });
   }
 
   steps(): number {
@@ -321,7 +395,7 @@ export class TfjsEngine implements Engine {
       const moments = await this.optimizer.exportMoments();
       const reference = this.reference === undefined ? undefined : await readTensors(this.reference.tensors);
       const state = reference === undefined ? moments : { ...moments, reference };
-      const manifest = await writeDirAtomic(dir, (temp) => fillStateCheckpoint(temp, this.config, weights, state, { engine: TFJS_ENGINE }, EngineExtra));
+      const manifest = await writeDirAtomic(dir, (temp) => fillStateCheckpoint(temp, this.config, weights, state, { engine: this.external?.engine ?? TFJS_ENGINE }, EngineExtra));
       return E.right({ steps: moments.step, files: await this.receiptFiles(dir, manifest.sha256) });
     });
   }
@@ -335,6 +409,8 @@ export class TfjsEngine implements Engine {
       if (this.capabilities.reference && state.reference === undefined) return fail(stage, 'reference', 'invalid', `${dir} holds no reference, and this engine keeps one`);
       if (!this.capabilities.reference && state.reference !== undefined) return fail(stage, 'reference', 'invalid', `${dir} holds a reference, and this engine was created without one`);
       for (const [name, variable] of this.policy.variables) tf.tidy(() => variable.assign(tf.tensor(weights.get(name)!, variable.shape, 'float32')));
+      this.policyArrays = undefined;
+      this.referenceArrays = undefined;
       this.optimizer.restore(state);
       if (state.reference !== undefined) {
         this.reference?.dispose();
@@ -361,6 +437,7 @@ export class TfjsEngine implements Engine {
     await this.tail;
     if (this.disposed) return;
     this.disposed = true;
+    await this.external?.passes.dispose();
     this.optimizer.dispose();
     this.reference?.dispose();
     this.policy.dispose();
@@ -402,6 +479,53 @@ export class TfjsEngine implements Engine {
   /** The policy's variables (tests only: finite differences move single parameters). */
   policyVariables(): ReadonlyMap<string, tf.Variable> {
     return this.policy.variables;
+  }
+
+  private policyWeightArrays(): Promise<Map<string, Float32Array>> {
+    this.policyArrays ??= readTensors(this.policy.variables);
+    return this.policyArrays;
+  }
+
+  private referenceWeightArrays(): Promise<Map<string, Float32Array>> {
+    this.referenceArrays ??= readTensors(this.reference!.tensors);
+    return this.referenceArrays;
+  }
+
+  /**
+   * One micro-batch of forwardBackward through external passes: each term's pass, their
+   * gradients summed per parameter and accumulated into G, and Σ_terms (Σ w·logp + Σ u·H) in float64.
+   */
+  private async externalBackward(
+    passes: TeacherForcedPasses,
+    sequences: readonly SequenceInput[],
+    rows: readonly number[],
+    width: number,
+    terms: readonly PreparedTerm[],
+  ): Promise<{ logps: Float32Array[]; entropies: (Float32Array | null)[]; surrogate: number; tokens: number }> {
+    const weights = await this.policyWeightArrays();
+    const summed = new Map<string, Float32Array>();
+    const logps: Float32Array[] = [];
+    const entropies: (Float32Array | null)[] = [];
+    let surrogate = 0;
+    let tokens = 0;
+    for (const term of terms) {
+      const w = rowsOf(term.logpWeights, rows, width);
+      const u = term.entropyWeights === undefined ? undefined : rowsOf(term.entropyWeights, rows, width);
+      const out = await passes.run({ weights, sequences, rows, responseWidth: width, flags: term.flags, entropy: u !== undefined, logpWeights: w, ...(u === undefined ? {} : { entropyWeights: u }) });
+      for (let i = 0; i < w.length; i++) surrogate += w[i]! * out.logp[i]! + (u === undefined ? 0 : u[i]! * out.entropy![i]!);
+      for (const [name, g] of out.grads!) {
+        const total = summed.get(name);
+        if (total === undefined) summed.set(name, Float32Array.from(g));
+        else for (let i = 0; i < g.length; i++) total[i] = total[i]! + g[i]!;
+      }
+      logps.push(out.logp);
+      entropies.push(u === undefined ? null : out.entropy);
+      tokens += out.tokens;
+    }
+    const named: tf.NamedTensorMap = {};
+    for (const [name, variable] of this.policy.variables) named[variable.name] = tf.tensor(summed.get(name)!, variable.shape, 'float32');
+    this.optimizer.accumulate(named);
+    return { logps, entropies, surrogate, tokens };
   }
 
   /** Runs `work` after every call made before it, so interleaved awaits never mix two requests. */
