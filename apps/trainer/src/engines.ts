@@ -77,4 +77,50 @@ export type EngineName = keyof typeof ENGINES;
 
 export const ENGINE_NAMES = Object.keys(ENGINES) as readonly EngineName[] as readonly [EngineName, ...EngineName[]];
 
+export const isEngineName = (name: string): name is EngineName => (ENGINE_NAMES as readonly string[]).includes(name);
+
 export const loadEngineFactory = (name: EngineName): Promise<EngineFactory> => ENGINES[name].load();
+
+/**
+ * What `engine: auto` tries, the fastest first, with why: the first that loads is used. The order
+ * is measured (docs/backends.md, "The onnx engine"): the same workload's training passes ran
+ * 1.4–5.4× faster on onnx than on tfjs, and sampling is the same code on both. Remote engines
+ * are never chosen by `auto` (they need a server).
+ */
+export const AUTO_ENGINE_ORDER: ReadonlyArray<{ readonly name: EngineName; readonly why: string }> = [
+  { name: 'onnx', why: 'the fastest local engine: training passes on onnxruntime (MLAS), sampling on TensorFlow.js' },
+  { name: 'tfjs', why: 'the reference engine, which runs wherever TensorFlow.js does' },
+];
+
+export type EngineChoice = 'auto' | EngineName;
+
+export const ENGINE_CHOICES = ['auto', ...ENGINE_NAMES] as const satisfies readonly EngineChoice[];
+
+export const isEngineChoice = (name: string): name is EngineChoice => (ENGINE_CHOICES as readonly string[]).includes(name);
+
+export interface ChosenEngine {
+  readonly name: EngineName;
+  readonly factory: EngineFactory;
+  /** Why this engine: the one asked for, or what `auto` tried. */
+  readonly reason: string;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+
+/** The engine a run uses: the one named, or for `auto` the first of AUTO_ENGINE_ORDER whose code loads here. */
+export const chooseEngine = async (choice: EngineChoice, load: (name: EngineName) => Promise<EngineFactory> = loadEngineFactory): Promise<ChosenEngine> => {
+  if (choice !== 'auto') return { name: choice, factory: await load(choice), reason: `${choice}, as configured` };
+  const failed: string[] = [];
+  for (const { name, why } of AUTO_ENGINE_ORDER) {
+    try {
+      const factory = await load(name);
+      return { name, factory, reason: `auto chose ${name}: ${why}${failed.length === 0 ? '' : ` (${failed.join('; ')})`}` };
+    } catch (error) {
+      failed.push(`${name} did not load: ${messageOf(error)}`);
+    }
+  }
+  throw new Error(`engine auto: no engine loads here (${failed.join('; ')})`);
+};
+
+/** Whether the engine's initial policy is the local init (the warm start, scratch, a checkpoint); every engine `auto` picks is local. */
+export const usesLocalInit = (choice: EngineChoice): boolean => choice === 'auto' || ENGINES[choice].localInit;

@@ -11,13 +11,12 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, isBackendChoice } from '@rlflow/policy';
 import { onnxMatmulGflops, runAnchorBench, runModelBench, runRlStepBench, runStagesBench, tfjsMeasures } from '@rlflow/tools';
-import { ENGINE_NAMES, loadEngineFactory, type EngineName } from '../engines.js';
+import { ENGINE_NAMES, isEngineName, loadEngineFactory } from '../engines.js';
 import { UsageError } from '../main.js';
 import { commandDescription, type RegisterCommand } from './index.js';
 
 export const WORKLOADS = ['model', 'rl-step'] as const;
 
-const isEngineName = (s: string): s is EngineName => (ENGINE_NAMES as readonly string[]).includes(s);
 
 export const registerBench: RegisterCommand = (program: Command) => {
   program

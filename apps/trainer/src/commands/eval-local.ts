@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Engine } from '@rlflow/engine';
 import { BACKEND_CHOICES, isBackendChoice } from '@rlflow/policy';
 import { FAMILIES, HELD_OUT_SPLITS, LEVELS, isLevel, type HeldOutSplit, type Level } from '@rlflow/rollout';
-import { ENGINE_NAMES, loadEngineFactory, type EngineName } from '../engines.js';
+import { ENGINE_NAMES, isEngineName, loadEngineFactory, type EngineName } from '../engines.js';
 import { evaluateDatasetFile, evaluateOnSuite, formatSuiteTable, GREEDY, type Decoding } from '../evaluate/index.js';
 import { UsageError } from '../main.js';
 import { integerFlag, numberFlag } from './flags.js';
@@ -35,7 +35,6 @@ interface Flags {
 }
 
 const isHeldOutSplit = (name: string): name is HeldOutSplit => (HELD_OUT_SPLITS as readonly string[]).includes(name);
-const isEngineName = (name: string): name is EngineName => (ENGINE_NAMES as readonly string[]).includes(name);
 
 /** The engine with the checkpoint's policy: the directory itself, or its policy/ (training checkpoint) or checkpoint/ (SFT warm start). */
 const loadEngine = async (name: EngineName, dir: string, device: string): Promise<Engine> => {

@@ -11,7 +11,7 @@ import { BACKEND_CHOICES } from '@rlflow/policy';
 import { PRESET_NAMES, readConfigSource, readResolvedConfig, resolveConfig, type TrainConfig } from '../config/index.js';
 import { UsageError } from '../main.js';
 import { runTraining } from '../pipeline/run.js';
-import { ENGINE_NAMES } from '../engines.js';
+import { ENGINE_CHOICES } from '../engines.js';
 import { commandDescription, type RegisterCommand } from './index.js';
 
 interface TrainFlags {
@@ -68,7 +68,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     .option('--set <path=value>', 'override one config value, e.g. --set clip.epsHigh=0.3 (repeatable)', collect, [])
     .option('--steps <n>', 'RL steps (same as --set steps=N)')
     .option('--seed <s>', 'run seed (same as --set seed=S)')
-    .option('--engine <name>', `the engine that computes the run: ${ENGINE_NAMES.join(', ')} (same as --set engine=NAME; default tfjs)`)
+    .option('--engine <name>', `the engine that computes the run: ${ENGINE_CHOICES.join(', ')} (auto: the fastest local engine that loads; same as --set engine=NAME; default tfjs)`)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')} (same as --set backend=NAME)`)
     .option('--engine-url <url>', 'the Tinker-API server of --engine tinker (same as --set remote.url=URL; key from TINKER_API_KEY)')
     .option('--base-model <name>', 'the base model of --engine tinker (default: the first the server lists)')

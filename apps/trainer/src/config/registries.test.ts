@@ -38,7 +38,7 @@ const REGISTRIES: readonly Registry[] = [
   { what: 'task families (@rlflow/rollout)', names: Object.keys(GENERATORS), fields: ['rollout.families[]', 'eval.families[]'] },
   { what: 'task levels (@rlflow/rollout)', names: LEVELS, fields: ['rollout.levels[]', 'eval.levels[]'] },
   { what: 'backends (@rlflow/policy)', names: BACKEND_CHOICES, fields: ['backend'] },
-  { what: 'engines (the trainer\'s engine registry)', names: Object.keys(ENGINES), fields: ['engine'] },
+  { what: 'engines (the trainer\'s engine registry, and auto)', names: ['auto', ...Object.keys(ENGINES)], fields: ['engine'] },
   { what: 'learning-rate schedules (@rlflow/engine)', names: LEARNING_RATE_SCHEDULES, fields: ['optimizer.schedule'] },
   { what: 'clip modes (the trainer)', names: CLIP_MODES, fields: ['clip.mode'] },
 ];

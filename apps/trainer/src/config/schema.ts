@@ -25,7 +25,7 @@ import {
   numberIn,
   pairOf,
 } from './codecs.js';
-import { ENGINE_NAMES } from '../engines.js';
+import { ENGINE_CHOICES } from '../engines.js';
 import { isSftRecipe, SFT_RECIPE_NAMES, sftRecipeOfInit } from '../sft/config.js';
 import { VISION_TOKEN_RULE_NAMES } from '@rlflow/tinker/vision-tokens';
 import { ConfigError, formatConfigErrors } from './errors.js';
@@ -186,7 +186,7 @@ export const TrainConfigCodec: t.Type<TrainConfig, TrainConfig, unknown> = close
   preset: nullable(literalUnion(PRESET_NAMES)),
   steps: integerAtLeast(1),
   seed: integerIn(0, 0xffffffff),
-  engine: literalUnion(ENGINE_NAMES),
+  engine: literalUnion(ENGINE_CHOICES),
   backend: literalUnion(BACKEND_CHOICES),
   init: initSource,
   remote,

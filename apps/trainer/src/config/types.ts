@@ -14,7 +14,7 @@ import type { PromptSamplingStrategy, ReuseScheduleKind } from '@rlflow/curricul
 import { LEARNING_RATE_SCHEDULES, type EntropyBonusConfig, type LearningRateScheduleName } from '@rlflow/engine';
 import type { BackendChoice } from '@rlflow/policy';
 import type { Family, HeldOutSplit, Level } from '@rlflow/rollout';
-import type { EngineName } from '../engines.js';
+import type { EngineChoice } from '../engines.js';
 import type { VisionTokenRuleName } from '@rlflow/tinker/vision-tokens';
 
 /** `padded-length`: T, the padded response length of the batch; `max-new-tokens`: `rollout.maxNewTokens`. */
@@ -238,7 +238,7 @@ export interface TrainConfig {
   readonly steps: number;
   readonly seed: number;
   /** The engine that computes the run (a name of the engine registry, apps/trainer/src/engines.ts). */
-  readonly engine: EngineName;
+  readonly engine: EngineChoice;
   /** Where the TensorFlow.js engine computes (its backend). */
   readonly backend: BackendChoice;
   /** "sft" (= "sft:default") or "sft:RECIPE": a registered SFT warm start (sft/config.ts SFT_RECIPES), trained when not cached; "scratch": random initialisation; otherwise a checkpoint directory. */

@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, writeFileAtomic } from '@rlflow/core';
 import { curvePlotSpec, loadRun, metricCurve, renderSvg, trailingMovingAverage, type BandPoint, type MetricsRow } from '@rlflow/eval';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
-import { loadEngineFactory } from '../engines.js';
+import { chooseEngine } from '../engines.js';
 import { evaluateHeldOut, isSuiteEvaluation, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { latestTrainingCheckpoint } from '../pipeline/checkpoint.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
@@ -151,7 +151,8 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const resolved = demoConfig({ ...options, init: sft.right.checkpointDir });
   if (E.isLeft(resolved)) throw resolved.left;
   const config = resolved.right;
-  const factory = await loadEngineFactory(config.engine);
+  const { factory, reason } = await chooseEngine(config.engine);
+  log(`engine: ${reason}`);
   const warm = unwrap(
     await factory({ init: { kind: 'weights', dir: sft.right.checkpointDir }, model: undefined, reference: false, tokenBudget: config.optimizer.microBatchTokens, device: config.backend }),
   );

@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Rng } from '@rlflow/core';
 import { BUILTIN_CODEC, loadDataset, loadHfCodec, type DatasetItem, type TextCodec } from '@rlflow/rollout';
 import type { TrainConfig } from '../config/index.js';
-import { ENGINES } from '../engines.js';
+import { usesLocalInit } from '../engines.js';
 
 export interface RunPrompts {
   readonly codec: TextCodec;
@@ -29,7 +29,7 @@ export const BUILTIN_PROMPTS: RunPrompts = { codec: BUILTIN_CODEC, train: null, 
 export const loadRunCodec = async (config: TrainConfig): Promise<TextCodec> => {
   const dir = config.remote.tokenizer;
   if (dir === null) return BUILTIN_CODEC;
-  if (ENGINES[config.engine].localInit) {
+  if (usesLocalInit(config.engine)) {
     throw new Error(`remote.tokenizer: is ${dir}, but engine ${config.engine} runs the built-in model, which reads only its own character tokenizer (use --engine tinker)`);
   }
   const codec = await loadHfCodec(dir);

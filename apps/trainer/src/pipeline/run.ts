@@ -15,7 +15,7 @@ import { initialCurriculumState, type CurriculumState } from '@rlflow/curriculum
 import type { Engine, EngineInit } from '@rlflow/engine';
 import { BUILTIN_CODEC, type TextCodec } from '@rlflow/rollout';
 import { writeResolvedConfig, type TrainConfig } from '../config/index.js';
-import { ENGINES, loadEngineFactory } from '../engines.js';
+import { chooseEngine, ENGINES } from '../engines.js';
 import { evalCellKeys, formatSummaryTable, openMetricsWriter, readMetricsJsonl, summarizeMetrics, truncateMetrics, type MetricRow } from '../metrics/index.js';
 import { cleanCheckpointTemps, createProgress, installStopHandler, openEventLog, pruneCheckpoints, runPaths, type ProgressStream } from '../run/index.js';
 import { SFT_POLICY_CONFIG } from '../sft/index.js';
@@ -76,8 +76,10 @@ interface Started {
 const isEmptyDir = async (dir: string): Promise<boolean> => (await readdir(dir).catch(() => [])).length === 0;
 
 const createEngine = async (config: TrainConfig, codec: TextCodec, log: (line: string) => void): Promise<Engine> => {
-  const factory = await loadEngineFactory(config.engine);
-  const entry = ENGINES[config.engine];
+  const chosen = await chooseEngine(config.engine);
+  log(`engine: ${chosen.reason}`);
+  const { factory } = chosen;
+  const entry = ENGINES[chosen.name];
   const init: EngineInit = entry.localInit ? await initialEngineInit(config, log) : { kind: 'seed', seed: deriveSeed(config.seed, 'init') };
   if (!entry.localInit) log(`the initial policy is the base model of ${config.remote.url ?? 'the server'} (init ${config.init} is the server's: rlflow serve --init)`);
   const created = await factory({
@@ -89,7 +91,7 @@ const createEngine = async (config: TrainConfig, codec: TextCodec, log: (line: s
   });
   if (E.isLeft(created)) throw created.left;
   const engine = created.right;
-  const problems = capabilityProblems(config, engine.capabilities, config.engine);
+  const problems = capabilityProblems(config, engine.capabilities, chosen.name);
   if (problems.length > 0) {
     await engine.dispose();
     throw new Error(`the configuration needs what the engine cannot do:\n  ${problems.map((p) => p.message).join('\n  ')}`);

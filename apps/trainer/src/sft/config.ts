@@ -121,5 +121,12 @@ export const canonicalJson = (value: unknown): string =>
 
 export const SFT_FORMAT = 'rlflow-sft/1';
 
-export const sftConfigHash = (config: SftConfig): string =>
-  createHash('sha256').update(SFT_FORMAT).update('\u0000').update(canonicalJson(config)).digest('hex').slice(0, 16);
+/** The engine warm starts are trained on unless asked otherwise. */
+export const REFERENCE_SFT_ENGINE = 'tfjs';
+
+/** The warm start's cache key; one trained on another engine than the reference (other float32 rounding) gets its own. */
+export const sftConfigHash = (config: SftConfig, engine: string = REFERENCE_SFT_ENGINE): string => {
+  const hash = createHash('sha256').update(SFT_FORMAT).update('\u0000').update(canonicalJson(config));
+  if (engine !== REFERENCE_SFT_ENGINE) hash.update('\u0000').update(engine);
+  return hash.digest('hex').slice(0, 16);
+};

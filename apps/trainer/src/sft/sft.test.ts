@@ -106,6 +106,18 @@ describe('ensureSftCheckpoint', () => {
     expect(formatSftReport(first)).toContain('level 2');
   });
 
+  it('trains on the onnx engine when asked, cached apart from the tfjs one, with the same losses to float32 rounding', async () => {
+    expect(sftConfigHash(tiny(), 'tfjs')).toBe(sftConfigHash(tiny()));
+    const onnx = ok(await ensureSftCheckpoint({ config: tiny(), cacheRoot: cacheRoot(), engine: 'onnx' }));
+    expect(onnx.trained).toBe(true);
+    expect(onnx.hash).not.toBe(first.hash);
+    expect(onnx.dir).toBe(sftCacheDir(sftConfigHash(tiny(), 'onnx'), cacheRoot()));
+    expect(onnx.record.backend).toMatch(/onnxruntime/);
+    onnx.record.losses.forEach((loss, i) => expect(Math.abs(loss - first.record.losses[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(loss))));
+    expect(ok(await ensureSftCheckpoint({ config: tiny(), cacheRoot: cacheRoot(), engine: 'onnx' })).trained).toBe(false);
+    expect(E.isLeft(await ensureSftCheckpoint({ config: tiny(), cacheRoot: cacheRoot(), engine: 'tinker' }))).toBe(true);
+  });
+
   it('reuses the stored warm start when the configuration matches', async () => {
     const again = ok(await ensureSftCheckpoint({ config: tiny(), cacheRoot: cacheRoot() }));
     expect(again.trained).toBe(false);
@@ -191,6 +203,9 @@ describe('rlflow sft', () => {
       expect(await main(['sft', '--steps', '0'])).toBe(2);
       expect(await main(['sft', '--levels', '1,6'])).toBe(2);
       expect(await main(['sft', '--backend', 'gpu'])).toBe(2);
+      expect(await main(['sft', '--engine', 'tinker'])).toBe(2);
+      expect(await main(['sft', '--recipe', 'nope'])).toBe(2);
+      expect(await main(['sft', '--recipe', 'demo', '--steps', '3'])).toBe(2);
     } finally {
       process.stderr.write = stderr;
     }

@@ -15,7 +15,8 @@ import { DecodeError, decodeWith, writeDirAtomic, writeFileAtomic, type StageErr
 import { evaluateOnSuite } from '../evaluate/index.js';
 import { verifyPolicyCheckpoint, WEIGHTS_FILE } from '@rlflow/policy';
 import type { ProgressStream } from '../run/index.js';
-import { canonicalJson, defaultSftConfig, SFT_FORMAT, sftConfigHash, SftConfigCodec, type SftConfig } from './config.js';
+import { canonicalJson, defaultSftConfig, REFERENCE_SFT_ENGINE, SFT_FORMAT, sftConfigHash, SftConfigCodec, type SftConfig } from './config.js';
+import { ENGINES, type EngineName } from '../engines.js';
 import { createSftProgress } from './progress.js';
 import { accuracyOf, CHECKPOINT_DIR, readSftRecord, RECORD_FILE, storedEvaluation, type SftRecord } from './record.js';
 import { trainSft } from './train.js';
@@ -34,6 +35,8 @@ export interface EnsureSftOptions {
   readonly progress?: ProgressStream;
   /** Where the engine computes when it trains (a backend choice); default: the backend already active. */
   readonly device?: string;
+  /** The local engine that trains it (default tfjs, the reference); another engine's warm start is cached apart. */
+  readonly engine?: EngineName;
 }
 
 export interface SftCheckpoint {
@@ -52,10 +55,10 @@ export const defaultCacheRoot = (): string => resolve(process.env['RLFLOW_CACHE_
 export const sftCacheDir = (hash: string, cacheRoot: string = defaultCacheRoot()): string => join(cacheRoot, 'sft', hash);
 
 /** The stored warm start in `dir` when it was trained from `config`, else why not. */
-export const storedSft = async (dir: string, config: SftConfig): Promise<E.Either<string, SftRecord>> => {
+export const storedSft = async (dir: string, config: SftConfig, engine: EngineName = REFERENCE_SFT_ENGINE): Promise<E.Either<string, SftRecord>> => {
   const record = await readSftRecord(dir);
   if (E.isLeft(record)) return E.left(`no usable ${RECORD_FILE} in ${dir} (${record.left.problems.join('; ')})`);
-  const hash = sftConfigHash(config);
+  const hash = sftConfigHash(config, engine);
   if (record.right.hash !== hash || canonicalJson(record.right.config) !== canonicalJson(config)) {
     return E.left(`${dir} holds the warm start of configuration ${record.right.hash}, not ${hash}`);
   }
@@ -76,7 +79,7 @@ class Unpublished extends Error {
 const train = async (config: SftConfig, hash: string, dir: string, options: EnsureSftOptions): Promise<E.Either<SftError, SftRecord>> => {
   const started = performance.now();
   const progress = options.progress === undefined ? undefined : createSftProgress({ totalSteps: config.steps, stream: options.progress });
-  const trained = await trainSft(config, (step) => progress?.update(step), options.device).finally(() => progress?.stop());
+  const trained = await trainSft(config, (step) => progress?.update(step), options.device, options.engine).finally(() => progress?.stop());
   if (E.isLeft(trained)) return trained;
   const { engine } = trained.right;
   try {
@@ -120,12 +123,14 @@ export const ensureSftCheckpoint = async (options: EnsureSftOptions = {}): Promi
   const decoded = decodeWith(SftConfigCodec, 'sft config')(SftConfigCodec.encode(options.config ?? defaultSftConfig()));
   if (E.isLeft(decoded)) return decoded;
   const config = decoded.right;
-  const hash = sftConfigHash(config);
+  const engine = options.engine ?? REFERENCE_SFT_ENGINE;
+  if (!ENGINES[engine].localInit) return E.left(new DecodeError('sft engine', [`is ${engine}, which does not train the built-in model locally`]));
+  const hash = sftConfigHash(config, engine);
   const dir = resolve(options.out ?? sftCacheDir(hash, options.cacheRoot ?? defaultCacheRoot()));
   const log = options.log ?? (() => undefined);
   const done = (record: SftRecord, trained: boolean): SftCheckpoint => ({ dir, checkpointDir: join(dir, record.checkpoint), hash, record, trained });
   if (options.force !== true) {
-    const stored = await storedSft(dir, config);
+    const stored = await storedSft(dir, config, engine);
     if (E.isRight(stored)) return E.right(done(stored.right, false));
     log(`sft: ${stored.left}: training it`);
   }

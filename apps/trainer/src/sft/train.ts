@@ -16,8 +16,8 @@ import { deriveSeed, matrix, type Matrix, type StageError } from '@rlflow/core';
 import { FULL_VIEW, type AdamWParams, type Engine, type SequenceInput } from '@rlflow/engine';
 import { learningRateAt } from '@rlflow/engine';
 import { ACTIVE_DEVICE, type OptimizerConfig } from '@rlflow/policy';
-import { loadEngineFactory } from '../engines.js';
-import type { SftConfig } from './config.js';
+import { loadEngineFactory, type EngineName } from '../engines.js';
+import { REFERENCE_SFT_ENGINE, type SftConfig } from './config.js';
 import { sftBatches } from './data.js';
 
 export interface SftStep {
@@ -54,13 +54,18 @@ const adamW = (optimizer: OptimizerConfig, step: number): AdamWParams => ({
 });
 
 /**
- * Trains a fresh policy on the TensorFlow.js engine, on `device` (default: the backend the caller made active);
+ * Trains a fresh policy on a local engine (default the TensorFlow.js reference), on `device` (default: the backend the caller made active);
  * `onStep` sees every step (progress). Yields to the event loop between steps.
  */
-export const trainSft = async (config: SftConfig, onStep: (step: SftStep) => void = () => undefined, device: string = ACTIVE_DEVICE): Promise<E.Either<StageError, SftTraining>> => {
+export const trainSft = async (
+  config: SftConfig,
+  onStep: (step: SftStep) => void = () => undefined,
+  device: string = ACTIVE_DEVICE,
+  engineName: EngineName = REFERENCE_SFT_ENGINE,
+): Promise<E.Either<StageError, SftTraining>> => {
   const batches = sftBatches(config);
   if (E.isLeft(batches)) return batches;
-  const created = await (await loadEngineFactory('tfjs'))({
+  const created = await (await loadEngineFactory(engineName))({
     init: { kind: 'seed', seed: deriveSeed(config.seed, 'sft/init') },
     model: config.policy,
     reference: false,
