@@ -3,7 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES } from '@rlflow/policy';
 import { DEMO_STEPS, describeEvaluation, runDemo } from '../demo/demo.js';
+import { ENGINE_CHOICES, isEngineChoice, usesLocalInit } from '../engines.js';
+import { UsageError } from '../main.js';
 import { integerFlag } from './flags.js';
+
+const DEMO_ENGINES = ENGINE_CHOICES.filter(usesLocalInit);
 import { commandDescription, type RegisterCommand } from './index.js';
 
 export const registerDemo: RegisterCommand = (program: Command) => {
@@ -14,13 +18,17 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .option('--steps <n>', 'RL steps', String(DEMO_STEPS))
     .option('--seed <s>', 'seed', '1')
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
-    .action(async (flags: { out: string; steps: string; seed: string; backend: string }) => {
+    .option('--engine <name>', `a local engine or auto, one of ${DEMO_ENGINES.join(', ')} (default tfjs: the engine the demo's figures were measured on)`, 'tfjs')
+    .action(async (flags: { out: string; steps: string; seed: string; backend: string; engine: string }) => {
+      const engine = flags.engine;
+      if (!isEngineChoice(engine) || !usesLocalInit(engine)) throw new UsageError(`--engine ${JSON.stringify(engine)}: expected one of ${DEMO_ENGINES.join(', ')}`);
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       const result = await runDemo({
         out: resolve(flags.out),
         steps: integerFlag('steps', flags.steps, 1),
         seed: integerFlag('seed', flags.seed, 0),
         backend: flags.backend,
+        engine,
         log,
       });
       process.stdout.write(

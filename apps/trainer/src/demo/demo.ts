@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { unwrap, writeFileAtomic } from '@rlflow/core';
 import { curvePlotSpec, loadRun, metricCurve, renderSvg, trailingMovingAverage, type BandPoint, type MetricsRow } from '@rlflow/eval';
 import { resolveConfig, type TrainConfig } from '../config/index.js';
-import { chooseEngine } from '../engines.js';
+import { chooseEngine, type EngineChoice } from '../engines.js';
 import { evaluateHeldOut, isSuiteEvaluation, type HeldOutEvaluation } from '../pipeline/evaluate.js';
 import { latestTrainingCheckpoint } from '../pipeline/checkpoint.js';
 import { runTraining, type RunResult } from '../pipeline/run.js';
@@ -25,6 +25,8 @@ export interface DemoOptions {
   readonly steps: number;
   readonly seed: number;
   readonly backend: string;
+  /** The engine of the warm start, the run and the evaluations (default tfjs, the engine the demo's figures were measured on). */
+  readonly engine?: EngineChoice;
   readonly log: (line: string) => void;
   /** The warm start's configuration (default: `demoSftConfig()`). */
   readonly sft?: SftConfig;
@@ -139,8 +141,11 @@ const withTrailingMean = (series: PlotSeries): PlotSeries[] => [series, trailing
 export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const began = performance.now();
   const { log } = options;
+  const { name: engine, factory, reason } = await chooseEngine(options.engine ?? 'tfjs');
+  log(`engine: ${reason}`);
   const sft = await ensureSftCheckpoint({
     config: options.sft ?? demoSftConfig(),
+    engine,
     ...(options.cacheRoot === undefined ? {} : { cacheRoot: options.cacheRoot }),
     log,
     progress: process.stderr,
@@ -148,11 +153,9 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   });
   if (E.isLeft(sft)) throw sft.left;
   log(`warm start: ${sft.right.checkpointDir} (${sft.right.trained ? 'trained now' : 'cached'})`);
-  const resolved = demoConfig({ ...options, init: sft.right.checkpointDir });
+  const resolved = demoConfig({ ...options, init: sft.right.checkpointDir, sets: [`engine=${engine}`, ...(options.sets ?? [])] });
   if (E.isLeft(resolved)) throw resolved.left;
   const config = resolved.right;
-  const { factory, reason } = await chooseEngine(config.engine);
-  log(`engine: ${reason}`);
   const warm = unwrap(
     await factory({ init: { kind: 'weights', dir: sft.right.checkpointDir }, model: undefined, reference: false, tokenBudget: config.optimizer.microBatchTokens, device: config.backend }),
   );
