@@ -24,6 +24,17 @@ const objectiveOf = (config: ObjectiveConfig) => {
   return built.right;
 };
 
+/** PPO-clip, token-mean over a constant of 2 tokens, no KL, no PAPO, no entropy bonus: a built-in `ppo` loss exactly. */
+const TOKEN_MEAN_PPO: ObjectiveConfig = {
+    policyLoss: 'ppo',
+    lossAgg: 'token-mean',
+    normConstant: 2,
+    dualClipC: null,
+    kl: { coef: 0, estimator: 'k3', lossAgg: 'token-mean', sequenceWeights: false },
+    papo: null,
+    entropy: { coef: 0, lossAgg: 'token-mean' },
+};
+
 describe('decideBuiltinLoss', () => {
   it('takes a built-in loss exactly when the config allows it, and names the first reason otherwise', () => {
     fc.assert(
@@ -72,15 +83,7 @@ describe('decideBuiltinLoss', () => {
   });
 
   it('sends a mini-batch whose bounds are not the scalar ones, or whose inputs are not finite, down the gradient path', () => {
-    const objective: ObjectiveConfig = {
-      policyLoss: 'ppo',
-      lossAgg: 'token-mean',
-      normConstant: 2,
-      dualClipC: null,
-      kl: { coef: 0, estimator: 'k3', lossAgg: 'token-mean', sequenceWeights: false },
-      papo: null,
-      entropy: { coef: 0, lossAgg: 'token-mean' },
-    };
+    const objective = TOKEN_MEAN_PPO;
     const mask = matrix(2, 2, Float64Array.from([1, 1, 1, 0]));
     const base = { oldLogp: matrix(2, 2, Float64Array.from([-1, -1, -1, 0])), mask, advantages: Float64Array.from([1, -1]), epsLow: 0.2, epsHigh: 0.28 };
     const clip: ClipBoundsSpec = { kind: 'scalar', epsLow: 0.2, epsHigh: 0.28 };
@@ -98,15 +101,7 @@ describe('built-in losses (golden cases, worked by hand)', () => {
   const logp = matrix(1, 2, Float64Array.from([Math.log(1.5) - 1, Math.log(0.9) - 1]));
   const oldLogp = matrix(1, 2, Float64Array.from([-1, -1]));
   const mask = matrix(1, 2, Float64Array.from([1, 1]));
-  const objective: ObjectiveConfig = {
-    policyLoss: 'ppo',
-    lossAgg: 'token-mean',
-    normConstant: 2,
-    dualClipC: null,
-    kl: { coef: 0, estimator: 'k3', lossAgg: 'token-mean', sequenceWeights: false },
-    papo: null,
-    entropy: { coef: 0, lossAgg: 'token-mean' },
-  };
+  const objective = TOKEN_MEAN_PPO;
   const batch = { oldLogp, mask, advantages: Float64Array.from([1]), epsLow: 0.2, epsHigh: 0.28 };
   const clip: ClipBoundsSpec = { kind: 'scalar', epsLow: 0.2, epsHigh: 0.28 };
 
