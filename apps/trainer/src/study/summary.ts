@@ -109,11 +109,14 @@ export interface Claim {
   readonly direction: 'lower' | 'higher';
 }
 
-/** The comparisons the issue asks for: ACPO's convergence and variance claims, APO's DADS and STCR claims. */
+/** The comparisons the issue asks for: ACPO's convergence and variance claims (against DAPO and PAPO, as the paper makes them, and GRPO), APO's DADS and STCR claims; a pair is compared when the grid holds both presets. */
 export const STUDY_CLAIMS: readonly Claim[] = [
   { a: 'acpo', b: 'dapo', figure: 'stepsTo90', claim: 'ACPO converges 23% faster than DAPO', direction: 'lower' },
   { a: 'acpo', b: 'dapo', figure: 'stepsTo90Gain', claim: 'ACPO converges 23% faster than DAPO', direction: 'lower' },
   { a: 'acpo', b: 'dapo', figure: 'rewardVariance', claim: 'ACPO trains with 37% lower variance than DAPO', direction: 'lower' },
+  { a: 'acpo', b: 'papo', figure: 'stepsTo90', claim: 'ACPO converges 23% faster than PAPO', direction: 'lower' },
+  { a: 'acpo', b: 'papo', figure: 'stepsTo90Gain', claim: 'ACPO converges 23% faster than PAPO', direction: 'lower' },
+  { a: 'acpo', b: 'papo', figure: 'rewardVariance', claim: 'ACPO trains with 37% lower variance than PAPO', direction: 'lower' },
   { a: 'acpo', b: 'grpo', figure: 'stepsTo90', claim: 'ACPO converges faster than GRPO', direction: 'lower' },
   { a: 'acpo', b: 'grpo', figure: 'stepsTo90Gain', claim: 'ACPO converges faster than GRPO', direction: 'lower' },
   { a: 'acpo', b: 'grpo', figure: 'rewardVariance', claim: 'ACPO trains with lower variance than GRPO', direction: 'lower' },
