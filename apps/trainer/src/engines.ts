@@ -79,6 +79,11 @@ export const ENGINE_NAMES = Object.keys(ENGINES) as readonly EngineName[] as rea
 
 export const isEngineName = (name: string): name is EngineName => (ENGINE_NAMES as readonly string[]).includes(name);
 
+/** The engines that run the built-in model here (their initial policy is the local init): what `rlflow sft` and `rlflow demo` can train on. */
+export const LOCAL_ENGINE_NAMES: readonly EngineName[] = ENGINE_NAMES.filter((name) => ENGINES[name].localInit);
+
+export const isLocalEngineName = (name: string): name is EngineName => (LOCAL_ENGINE_NAMES as readonly string[]).includes(name);
+
 export const loadEngineFactory = (name: EngineName): Promise<EngineFactory> => ENGINES[name].load();
 
 /**

@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES } from '@rlflow/policy';
 import { DEMO_STEPS, describeEvaluation, runDemo } from '../demo/demo.js';
-import { ENGINE_CHOICES, isEngineChoice, usesLocalInit } from '../engines.js';
+import { isLocalEngineName, LOCAL_ENGINE_NAMES } from '../engines.js';
 import { UsageError } from '../main.js';
 import { integerFlag } from './flags.js';
 
-const DEMO_ENGINES = ENGINE_CHOICES.filter(usesLocalInit);
+const DEMO_ENGINES = ['auto', ...LOCAL_ENGINE_NAMES] as const;
 import { commandDescription, type RegisterCommand } from './index.js';
 
 export const registerDemo: RegisterCommand = (program: Command) => {
@@ -21,7 +21,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .option('--engine <name>', `a local engine or auto, one of ${DEMO_ENGINES.join(', ')} (default tfjs: the engine the demo's figures were measured on)`, 'tfjs')
     .action(async (flags: { out: string; steps: string; seed: string; backend: string; engine: string }) => {
       const engine = flags.engine;
-      if (!isEngineChoice(engine) || !usesLocalInit(engine)) throw new UsageError(`--engine ${JSON.stringify(engine)}: expected one of ${DEMO_ENGINES.join(', ')}`);
+      if (engine !== 'auto' && !isLocalEngineName(engine)) throw new UsageError(`--engine ${JSON.stringify(engine)}: expected one of ${DEMO_ENGINES.join(', ')}`);
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       const result = await runDemo({
         out: resolve(flags.out),

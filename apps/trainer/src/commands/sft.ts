@@ -9,10 +9,8 @@ import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { BACKEND_CHOICES, initBackend, isBackendChoice, type BackendChoice } from '@rlflow/policy';
 import { isLevel, LEVELS, type Level } from '@rlflow/rollout';
-import { ENGINE_NAMES, ENGINES, isEngineName } from '../engines.js';
+import { isLocalEngineName, LOCAL_ENGINE_NAMES } from '../engines.js';
 import { UsageError } from '../main.js';
-
-const LOCAL_ENGINES = ENGINE_NAMES.filter((name) => ENGINES[name].localInit);
 import { defaultSftConfig, ensureSftCheckpoint, formatSftReport, isSftRecipe, SFT_RECIPE_NAMES, SFT_RECIPES, SFT_STEPS, type SftConfig } from '../sft/index.js';
 
 const SFT_FLAG_DEFAULTS = { steps: String(SFT_STEPS), seed: '0', levels: '1,2,3' } as const;
@@ -61,7 +59,7 @@ export const runSft = async (options: SftOptions): Promise<void> => {
   const info = await initBackend(backend);
   process.stdout.write(`backend: ${info.reason}\n`);
   const engine = options.engine;
-  if (!isEngineName(engine) || !ENGINES[engine].localInit) throw new UsageError(`--engine ${JSON.stringify(engine)}: expected a local engine, one of ${LOCAL_ENGINES.join(', ')}`);
+  if (!isLocalEngineName(engine)) throw new UsageError(`--engine ${JSON.stringify(engine)}: expected a local engine, one of ${LOCAL_ENGINE_NAMES.join(', ')}`);
   const result = await ensureSftCheckpoint({
     config,
     engine,
@@ -84,7 +82,7 @@ export const registerSft: RegisterCommand = (program: Command) => {
     .option('--seed <n>', 'seed of the initial weights and the training problems', SFT_FLAG_DEFAULTS.seed)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--levels <list>', `training levels, comma-separated (of ${LEVELS.join(',')})`, SFT_FLAG_DEFAULTS.levels)
-    .option('--engine <name>', `the local engine that trains it, one of ${LOCAL_ENGINES.join(', ')} (a warm start of another engine than tfjs is cached apart)`, 'tfjs')
+    .option('--engine <name>', `the local engine that trains it, one of ${LOCAL_ENGINE_NAMES.join(', ')} (a warm start of another engine than tfjs is cached apart)`, 'tfjs')
     .option('--force', 'train even when a warm start with this configuration is stored')
     .action(async (options: SftOptions) => {
       await runSft(options);

@@ -16,7 +16,7 @@ import { evaluateOnSuite } from '../evaluate/index.js';
 import { verifyPolicyCheckpoint, WEIGHTS_FILE } from '@rlflow/policy';
 import type { ProgressStream } from '../run/index.js';
 import { canonicalJson, defaultSftConfig, REFERENCE_SFT_ENGINE, SFT_FORMAT, sftConfigHash, SftConfigCodec, type SftConfig } from './config.js';
-import { ENGINES, type EngineName } from '../engines.js';
+import { isLocalEngineName, type EngineName } from '../engines.js';
 import { createSftProgress } from './progress.js';
 import { accuracyOf, CHECKPOINT_DIR, readSftRecord, RECORD_FILE, storedEvaluation, type SftRecord } from './record.js';
 import { trainSft } from './train.js';
@@ -124,7 +124,7 @@ export const ensureSftCheckpoint = async (options: EnsureSftOptions = {}): Promi
   if (E.isLeft(decoded)) return decoded;
   const config = decoded.right;
   const engine = options.engine ?? REFERENCE_SFT_ENGINE;
-  if (!ENGINES[engine].localInit) return E.left(new DecodeError('sft engine', [`is ${engine}, which does not train the built-in model locally`]));
+  if (!isLocalEngineName(engine)) return E.left(new DecodeError('sft engine', [`is ${engine}, which does not train the built-in model locally`]));
   const hash = sftConfigHash(config, engine);
   const dir = resolve(options.out ?? sftCacheDir(hash, options.cacheRoot ?? defaultCacheRoot()));
   const log = options.log ?? (() => undefined);
