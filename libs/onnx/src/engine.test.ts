@@ -75,7 +75,7 @@ describe('onnx engine against the tfjs engine', () => {
     }
   });
 
-  it('packs rows that share image and prompt (each prefix once) and still agrees with tfjs, log-probs and gradients', async () => {
+  it('packs rows that share image and prompt (each prefix once, responses end to end) and still agrees with tfjs, log-probs and gradients', async () => {
     const responses = [[20, 21, 22], [23, 24], [25, 26, 27, 28, 29], [30], [31, 32, 33, 34, 35, 36, 37, 38]];
     const grouped = responses.map((responseTokens, i) => ({ ...contractSequences[i % 2]!, responseTokens }));
     const rng = Rng.fromSeed(12);
@@ -93,7 +93,8 @@ describe('onnx engine against the tfjs engine', () => {
     };
     const expected = await run(await createTfjsEngine(options(0)));
     const got = await run(await createOnnx(options(0)));
-    expect(got.out.tokens).toBe(expected.out.tokens);
+    // The full view's groups pack 8 | 5+3 and 2+1 into three suffix rows where tfjs pads five; the masked view's rows share no prefix.
+    expect(got.out.tokens).toBe(expected.out.tokens - 2 * WIDTH);
     const plainColumns = geometry(tinyPolicyConfig).imageTokens + Math.max(...grouped.map((x) => x.promptTokens.length)) + WIDTH;
     expect(got.out.tokens).toBeLessThan(terms.length * grouped.length * plainColumns);
     got.out.terms.forEach((term, i) => expect(maxDifference(term.logp.data, expected.out.terms[i]!.logp.data)).toBeLessThanOrEqual(1e-5));

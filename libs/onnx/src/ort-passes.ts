@@ -3,7 +3,8 @@
  * one micro-batch of rows → logp[b,t] (and H[b,t]) masked to the response, and, with weights w
  * (and u), the gradient ∇θ [ Σ w·logp + Σ u·H ] per parameter (policy-graph.ts). Rows that
  * share image and prompt (and blackened patches) are packed, each prefix computed once
- * (shared-prefix.ts), exactly when the tfjs engine packs them. One
+ * (shared-prefix.ts), exactly when the tfjs engine packs them, and a group's responses are laid
+ * end to end in suffix rows of T columns instead of one padded row each (segment-packing.ts). One
  * InferenceSession per graph shape (batch, prompt width, response width, entropy, backward) is
  * kept, the least recently used dropped beyond `maxSessions`. Parameters are fed as inputs on
  * every run, so sessions never change when the weights do.
@@ -17,9 +18,13 @@ import {
   paramSpecs,
   patchify,
   prefixGroups,
+  fromSlots,
+  packSegments,
   responseMask,
+  segmentAttentionBias,
   sharesPrefixes,
-  suffixAttentionBias, type LayoutInput, type PolicyConfig, type TeacherForcedPass, type TeacherForcedPasses, type TeacherForcedRequest } from '@rlflow/policy';
+  toSlots,
+  type LayoutInput, type PolicyConfig, type TeacherForcedPass, type TeacherForcedPasses, type TeacherForcedRequest } from '@rlflow/policy';
 import { buildPolicyGraph, gradientName, GRAPH_IO, type PolicyGraphShape } from './policy-graph.js';
 
 export interface OrtPassOptions {
@@ -29,7 +34,7 @@ export interface OrtPassOptions {
   readonly maxSessions?: number;
 }
 
-const shapeKey = (s: PolicyGraphShape): string => `${s.groups ?? 'plain'}/${s.batch}/${s.promptWidth}/${s.responseWidth}/${s.entropy ? 'H' : '-'}/${s.backward ? 'grad' : 'fwd'}`;
+const shapeKey = (s: PolicyGraphShape): string => `${s.groups ?? 'plain'}${s.midRowStarts === true ? '+segments' : ''}/${s.batch}/${s.promptWidth}/${s.responseWidth}/${s.entropy ? 'H' : '-'}/${s.backward ? 'grad' : 'fwd'}`;
 
 export class OrtTeacherForcedPasses implements TeacherForcedPasses {
   readonly device: string;
@@ -57,11 +62,13 @@ export class OrtTeacherForcedPasses implements TeacherForcedPasses {
     const batch = rows.length;
     const int64 = (values: Int32Array, dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(values, (x) => BigInt(x)), dims);
     const feeds: Record<string, ort.Tensor> = {};
-    let promptWidth: number;
+    let graph: Pick<PolicyGraphShape, 'batch' | 'promptWidth' | 'groups' | 'midRowStarts'>;
     let tokens: number;
-    let mask: Float32Array;
+    let toGraph: (values: Float32Array) => Float32Array;
+    let fromGraph: (values: Float32Array) => Float32Array;
     if (packed) {
       const layout = buildPackedLayout(this.config, picked, groups, width);
+      const packing = packSegments(layout);
       const { prefix } = layout;
       const u = prefix.batch;
       const repFlags = rowFlags === undefined ? undefined : Uint8Array.from(groups.representatives.flatMap((r) => Array.from(rowFlags.subarray(r * imageTokens, (r + 1) * imageTokens))));
@@ -69,33 +76,34 @@ export class OrtTeacherForcedPasses implements TeacherForcedPasses {
       feeds[GRAPH_IO.textIds] = int64(prefix.textIds, [prefix.promptWidth, u]);
       feeds[GRAPH_IO.positions] = int64(prefix.positions, [prefix.seq, u]);
       feeds[GRAPH_IO.bias] = new ort.Tensor('float32', attentionBias(prefix), [prefix.seq, u, prefix.seq]);
-      feeds[GRAPH_IO.suffixIds] = int64(layout.suffixIds, [width, batch]);
-      feeds[GRAPH_IO.suffixPositions] = int64(layout.suffixPositions, [width, batch]);
-      feeds[GRAPH_IO.suffixBias] = new ort.Tensor('float32', suffixAttentionBias(layout), [width, batch, prefix.seq + width]);
-      feeds[GRAPH_IO.groupOf] = int64(groups.groupOf, [batch]);
-      promptWidth = prefix.promptWidth;
-      tokens = layout.rows;
-      mask = responseMask({ batch, responseWidth: width, responseLengths: layout.responseLengths });
+      feeds[GRAPH_IO.suffixIds] = int64(packing.slotIds, [width, packing.rows]);
+      feeds[GRAPH_IO.suffixPositions] = int64(packing.slotPositions, [width, packing.rows]);
+      feeds[GRAPH_IO.suffixBias] = new ort.Tensor('float32', segmentAttentionBias(layout, packing), [width, packing.rows, prefix.seq + width]);
+      feeds[GRAPH_IO.groupOf] = int64(packing.rowGroup, [packing.rows]);
+      if (packing.packsRows) feeds[GRAPH_IO.midRowStarts] = new ort.Tensor('float32', packing.midRowStarts, [packing.rows, width]);
+      graph = { batch: packing.rows, promptWidth: prefix.promptWidth, groups: u, midRowStarts: packing.packsRows };
+      tokens = prefix.seq * u + packing.rows * width;
+      toGraph = (values) => toSlots(packing, values);
+      fromGraph = (values) => fromSlots(packing, values);
     } else {
       const layout = buildLayout(this.config, picked, width);
       feeds[GRAPH_IO.patches] = new ort.Tensor('float32', patchify(this.config, picked.map((s) => s.image), rowFlags), [imageTokens, batch, patchDim]);
       feeds[GRAPH_IO.textIds] = int64(layout.textIds, [layout.promptWidth + width, batch]);
       feeds[GRAPH_IO.positions] = int64(layout.positions, [layout.seq, batch]);
       feeds[GRAPH_IO.bias] = new ort.Tensor('float32', attentionBias(layout), [layout.seq, batch, layout.seq]);
-      promptWidth = layout.promptWidth;
+      graph = { batch, promptWidth: layout.promptWidth, groups: null };
       tokens = batch * layout.seq;
-      mask = responseMask(layout);
+      const mask = responseMask(layout);
+      toGraph = (values) => values;
+      fromGraph = (values) => values.map((x, i) => (mask[i] === 1 ? x : 0));
     }
     for (const [name, values] of weights) feeds[name] = new ort.Tensor('float32', values, this.paramShape(name));
-    if (request.logpWeights !== undefined) feeds[GRAPH_IO.logpWeights] = new ort.Tensor('float32', request.logpWeights, [batch, width]);
-    if (entropy && backward) feeds[GRAPH_IO.entropyWeights] = new ort.Tensor('float32', request.entropyWeights ?? new Float32Array(batch * width), [batch, width]);
-    const session = await this.session({ batch, promptWidth, responseWidth: width, groups: packed ? groups.representatives.length : null, entropy, backward });
+    const graphShape = [graph.batch, width];
+    if (request.logpWeights !== undefined) feeds[GRAPH_IO.logpWeights] = new ort.Tensor('float32', toGraph(request.logpWeights), graphShape);
+    if (entropy && backward) feeds[GRAPH_IO.entropyWeights] = new ort.Tensor('float32', toGraph(request.entropyWeights ?? new Float32Array(batch * width)), graphShape);
+    const session = await this.session({ ...graph, responseWidth: width, entropy, backward });
     const out = await session.run(feeds);
-    const masked = (name: string): Float32Array => {
-      const values = Float32Array.from(out[name]!.data as Float32Array);
-      for (let i = 0; i < values.length; i++) values[i] = mask[i] === 1 ? values[i]! : 0;
-      return values;
-    };
+    const masked = (name: string): Float32Array => fromGraph(out[name]!.data as Float32Array);
     const grads = backward ? new Map([...weights.keys()].map((name) => [name, out[gradientName(name)]!.data as Float32Array])) : null;
     const result = { logp: masked(GRAPH_IO.logp), entropy: entropy ? masked(GRAPH_IO.entropy) : null, grads, tokens };
     // Output tensors live on the CPU: dispose drops the tensor's hold on its array, which `result` keeps.

@@ -16,7 +16,10 @@
  * columns, whose queries attend to [K_p(u(b)) ; K_s(b)] (the group's prefix keys gathered to its
  * rows, then the row's own); every block's row-wise parts run once over U·S_p + B·T rows, and the
  * gather's VJP sums a group's rows (autodiff.ts). Response position t reads column I+P−1+t: the
- * group's last prefix column for t = 0, response column t−1 after.
+ * group's last prefix column for t = 0, response column t−1 after. With responses packed end to
+ * end (segment-packing.ts) a suffix row holds several, the bias keeps each to its own columns,
+ * and a response starting at column c > 0 reads the prefix column instead of column c − 1:
+ * columns ⊙ (1 − f) + last ⊙ f with f the mid-row starts.
  *
  * Inside the graph activations are batch-major ([B, S, D] as B·S rows); its inputs are the
  * layouts' time-major arrays, transposed by the graph. Parameters are graph inputs named as in
@@ -33,6 +36,8 @@ export interface PolicyGraphShape {
   readonly responseWidth: number;
   /** Prefixes U of a packed batch; null: the plain layout. */
   readonly groups: number | null;
+  /** Packed batches only: some suffix rows hold several responses (segment-packing.ts), `batch` counting suffix rows. */
+  readonly midRowStarts?: boolean;
   /** Output H (and, with `backward`, take the entropy weights u). */
   readonly entropy: boolean;
   /** Output the gradients of Σ w·logp (+ Σ u·H). */
@@ -49,6 +54,7 @@ export const GRAPH_IO = {
   suffixPositions: 'suffix_positions',
   suffixBias: 'suffix_attention_bias',
   groupOf: 'group_of',
+  midRowStarts: 'mid_row_starts',
   logpWeights: 'logp_weights',
   entropyWeights: 'entropy_weights',
   logp: 'logp',
@@ -196,7 +202,8 @@ const plainGraph = (m: PolicyGraph, config: PolicyConfig, shape: PolicyGraphShap
 /**
  * The packed layout: inputs patches [I, U, patchDim], prompt ids [P, U], prefix positions
  * [S_p, U], prefix bias [S_p, U, S_p], response ids and positions [T, B], suffix bias
- * [T, B, S_p + T] (shared-prefix.ts) and each row's group [B].
+ * [T, B, S_p + T] (shared-prefix.ts) and each row's group [B]; with `midRowStarts`, B counts
+ * packed suffix rows and f [B, T] marks the responses starting inside a row (segment-packing.ts).
  */
 const packedGraph = (m: PolicyGraph, config: PolicyConfig, shape: PolicyGraphShape, groups: number): void => {
   const { t, g, d } = m;
@@ -226,7 +233,14 @@ const packedGraph = (m: PolicyGraph, config: PolicyConfig, shape: PolicyGraphSha
   }
   const last = t.reshape(t.slice(t.reshape(t.slice(x, 0, 0, prefixRows), [groups, sp, d]), 1, sp - 1, sp), [groups, 1, d]);
   const suffixHidden = t.reshape(t.slice(x, 0, prefixRows, prefixRows + batch * width), [batch, width, d]);
-  const columns = width === 1 ? t.gather(last, groupOf) : t.concat([t.gather(last, groupOf), t.slice(suffixHidden, 1, 0, width - 1)], 1);
+  const lastOfRow = t.gather(last, groupOf);
+  const shifted = width === 1 ? lastOfRow : t.concat([lastOfRow, t.slice(suffixHidden, 1, 0, width - 1)], 1);
+  let columns = shifted;
+  if (shape.midRowStarts === true) {
+    const starts = g.node('Reshape', [g.input(GRAPH_IO.midRowStarts, [batch, width]), g.int64s([batch, width, 1])], {}, [batch, width, 1]);
+    const rest = g.node('Sub', [g.floats(Float32Array.of(1), [1]), starts], {}, [batch, width, 1]);
+    columns = t.add(t.mul(shifted, rest), t.mul(lastOfRow, starts));
+  }
   m.outputs(t.reshape(columns, [batch * width, d]), suffixIds, shape);
 };
 
@@ -235,6 +249,6 @@ export const buildPolicyGraph = (config: PolicyConfig, shape: PolicyGraphShape):
   const m = new PolicyGraph(config);
   if (shape.groups === null) plainGraph(m, config, shape);
   else packedGraph(m, config, shape, shape.groups);
-  const layout = shape.groups === null ? 'plain' : `u${shape.groups}`;
+  const layout = shape.groups === null ? 'plain' : `u${shape.groups}${shape.midRowStarts === true ? '-segments' : ''}`;
   return m.g.model(`rlflow-policy-${layout}-b${shape.batch}-p${shape.promptWidth}-t${shape.responseWidth}${shape.entropy ? '-entropy' : ''}${shape.backward ? '-backward' : ''}`);
 };
