@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { matrix, Rng, unwrap, type Matrix } from '@rlflow/core';
 import type { Engine, EngineOptions, WeightedTerm } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
@@ -103,6 +104,35 @@ describe('onnx engine against the tfjs engine', () => {
       const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
       expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
     }
+  });
+
+  it('agrees with tfjs on random groups of random response lengths, packed end to end (log-probs, entropies, gradients)', async () => {
+    const batchArbitrary = fc.array(fc.record({ prompt: fc.integer({ min: 0, max: 3 }), length: fc.integer({ min: 0, max: WIDTH }), seed: fc.nat() }), { minLength: 2, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(batchArbitrary, async (rows) => {
+        const batch = rows.map(({ prompt, length, seed }) => ({ ...contractSequences[prompt]!, responseTokens: Array.from({ length }, (_, t) => 7 + ((seed + 13 * t) % 40)) }));
+        const rng = Rng.fromSeed(rows.length);
+        const w = matrix(batch.length, WIDTH, Float64Array.from({ length: batch.length * WIDTH }, () => 2 * rng.next() - 1));
+        const terms: WeightedTerm[] = [{ view: { kind: 'full' }, logpWeights: w, entropyWeights: w }];
+        const run = async (engine: Awaited<ReturnType<typeof createTfjsEngine>>) => {
+          const e = unwrap(engine) as TfjsEngine;
+          const out = unwrap(await e.forwardBackward({ sequences: batch, responseWidth: WIDTH, terms }));
+          const grads = await e.accumulatedGradients();
+          await e.dispose();
+          return { out, grads };
+        };
+        const expected = await run(await createTfjsEngine(options(0)));
+        const got = await run(await createOnnx(options(0)));
+        expect(got.out.tokens).toBeLessThanOrEqual(expected.out.tokens);
+        expect(maxDifference(got.out.terms[0]!.logp.data, expected.out.terms[0]!.logp.data)).toBeLessThanOrEqual(1e-5);
+        expect(maxDifference(got.out.terms[0]!.entropy!.data, expected.out.terms[0]!.entropy!.data)).toBeLessThanOrEqual(1e-5);
+        for (const [name, g] of expected.grads) {
+          const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
+          expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
+        }
+      }),
+      { numRuns: 6, seed: 10 },
+    );
   });
 
   it('loads checkpoints of the tfjs engine and writes ones the tfjs engine loads', async () => {

@@ -34,6 +34,17 @@ export interface OrtPassOptions {
   readonly maxSessions?: number;
 }
 
+/**
+ * Shape buckets: a packed batch of B rows has its prefixes U and its suffix rows R rounded up to
+ * a multiple of max(1, ⌊B/8⌋), never beyond B, so a run meets a few graph shapes instead of one
+ * per micro-batch: each new shape costs an onnxruntime session, 70–140 ms to create for the
+ * demo's model, several times the run it serves. The padding is at most 1/8 of the rows.
+ */
+export const shapeBucket = (n: number, batch: number): number => {
+  const step = Math.max(1, Math.floor(batch / 8));
+  return Math.min(Math.ceil(n / step) * step, Math.max(n, batch));
+};
+
 const shapeKey = (s: PolicyGraphShape): string => `${s.groups ?? 'plain'}${s.midRowStarts === true ? '+segments' : ''}/${s.batch}/${s.promptWidth}/${s.responseWidth}/${s.entropy ? 'H' : '-'}/${s.backward ? 'grad' : 'fwd'}`;
 
 export class OrtTeacherForcedPasses implements TeacherForcedPasses {
@@ -67,12 +78,15 @@ export class OrtTeacherForcedPasses implements TeacherForcedPasses {
     let toGraph: (values: Float32Array) => Float32Array;
     let fromGraph: (values: Float32Array) => Float32Array;
     if (packed) {
-      const layout = buildPackedLayout(this.config, picked, groups, width);
-      const packing = packSegments(layout);
+      // Extra prefixes repeat the first; no row reads them.
+      const representatives = [...groups.representatives];
+      while (representatives.length < shapeBucket(groups.representatives.length, batch)) representatives.push(groups.representatives[0]!);
+      const layout = buildPackedLayout(this.config, picked, { groupOf: groups.groupOf, representatives }, width);
+      const packing = packSegments(layout, shapeBucket(packSegments(layout).rows, batch));
       const { prefix } = layout;
       const u = prefix.batch;
-      const repFlags = rowFlags === undefined ? undefined : Uint8Array.from(groups.representatives.flatMap((r) => Array.from(rowFlags.subarray(r * imageTokens, (r + 1) * imageTokens))));
-      feeds[GRAPH_IO.patches] = new ort.Tensor('float32', patchify(this.config, groups.representatives.map((r) => picked[r]!.image), repFlags), [imageTokens, u, patchDim]);
+      const repFlags = rowFlags === undefined ? undefined : Uint8Array.from(representatives.flatMap((r) => Array.from(rowFlags.subarray(r * imageTokens, (r + 1) * imageTokens))));
+      feeds[GRAPH_IO.patches] = new ort.Tensor('float32', patchify(this.config, representatives.map((r) => picked[r]!.image), repFlags), [imageTokens, u, patchDim]);
       feeds[GRAPH_IO.textIds] = int64(prefix.textIds, [prefix.promptWidth, u]);
       feeds[GRAPH_IO.positions] = int64(prefix.positions, [prefix.seq, u]);
       feeds[GRAPH_IO.bias] = new ort.Tensor('float32', attentionBias(prefix), [prefix.seq, u, prefix.seq]);

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { geometry, tinyPolicyConfig, type PolicyConfig } from './config.js';
 import type { LayoutInput } from './layout.js';
 import { fromSlots, packSegments, segmentAttentionBias, toSlots } from './segment-packing.js';
+import { PAD_ID } from './tokenizer.js';
 import { buildPackedLayout, prefixGroups, suffixAttentionBias, type PackedLayout } from './shared-prefix.js';
 
 const config: PolicyConfig = { ...tinyPolicyConfig, maxPromptTokens: 6, maxResponseTokens: 8 };
@@ -113,6 +114,22 @@ describe('packSegments', () => {
     expect([packing.rowOf[1], packing.startOf[1]]).toEqual([1, 0]);
     expect([packing.rowOf[0], packing.startOf[0]]).toEqual([1, 5]);
     expect(packing.packsRows).toBe(true);
+  });
+
+  it('adds empty rows of group 0 up to the minimum asked, leaving the others as they were', () => {
+    const layout = layoutOf(8, [
+      { group: 2, length: 2 },
+      { group: 1, length: 6 },
+      { group: 1, length: 2 },
+    ]);
+    const packed = packSegments(layout);
+    const padded = packSegments(layout, 4);
+    expect([packed.rows, padded.rows]).toEqual([2, 4]);
+    expect(Array.from(padded.rowGroup)).toEqual([1, 0, 0, 0]);
+    expect([...padded.rowOf, ...padded.startOf]).toEqual([...packed.rowOf, ...packed.startOf]);
+    const values = Float32Array.from({ length: 24 }, (_, i) => i + 1);
+    expect(Array.from(fromSlots(padded, toSlots(padded, values)))).toEqual([1, 2, 0, 0, 0, 0, 0, 0, 9, 10, 11, 12, 13, 14, 0, 0, 17, 18, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(padded.slotIds.filter((_, i) => i % 4 >= 2))).toEqual(Array.from({ length: 16 }, () => PAD_ID));
   });
 
   it('keeps one empty row when no response has a token', () => {

@@ -14,7 +14,8 @@
  *   positions  I + |prompt_b| + t, as in the plain layout (layout.ts)
  *
  * Packing only moves slots, so every log-prob and gradient equals the unpacked layout's up to
- * float rounding. Empty responses take no slot; a batch of them keeps one empty row.
+ * float rounding. Empty responses take no slot; a batch of them keeps one empty row, and rows
+ * added to reach a minimum count are empty (their slots see only the prefix of group 0).
  */
 import { MASKED_SCORE } from './layout.js';
 import type { PackedLayout } from './shared-prefix.js';
@@ -42,8 +43,11 @@ export interface SegmentPacking {
   readonly packsRows: boolean;
 }
 
-/** The packing of a packed layout's responses (rules above). */
-export const packSegments = (layout: PackedLayout): SegmentPacking => {
+/**
+ * The packing of a packed layout's responses (rules above), with at least `minRows` rows
+ * (empty rows of group 0 added at the end; an engine rounds R up so that few graph shapes occur).
+ */
+export const packSegments = (layout: PackedLayout, minRows = 1): SegmentPacking => {
   const { batch, responseWidth: width, responseLengths, groups } = layout;
   const order = Array.from({ length: batch }, (_, b) => b).sort((a, b) => responseLengths[b]! - responseLengths[a]! || a - b);
   const rowGroup: number[] = [];
@@ -68,7 +72,7 @@ export const packSegments = (layout: PackedLayout): SegmentPacking => {
     startOf[b] = used[row]!;
     used[row] = used[row]! + length;
   }
-  if (rowGroup.length === 0) rowGroup.push(0);
+  while (rowGroup.length < Math.max(1, minRows)) rowGroup.push(0);
   const rows = rowGroup.length;
   const slotIds = new Int32Array(width * rows).fill(PAD_ID);
   const slotPositions = new Int32Array(width * rows);
