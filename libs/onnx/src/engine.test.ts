@@ -17,6 +17,7 @@ import { CONTRACT_WIDTH, contractFixtures, contractSequences } from '@rlflow/pol
 import { onnxEngineFactory } from './engine.js';
 
 const createOnnx = onnxEngineFactory({ threads: 2 });
+const createPackingOnnx = onnxEngineFactory({ threads: 2, packResponses: true });
 const sequences = contractSequences;
 const WIDTH = CONTRACT_WIDTH;
 
@@ -76,7 +77,7 @@ describe('onnx engine against the tfjs engine', () => {
     }
   });
 
-  it('packs rows that share image and prompt (each prefix once, responses end to end) and still agrees with tfjs, log-probs and gradients', async () => {
+  it('packs rows that share image and prompt (each prefix once; with packResponses, responses end to end) and still agrees with tfjs, log-probs and gradients', async () => {
     const responses = [[20, 21, 22], [23, 24], [25, 26, 27, 28, 29], [30], [31, 32, 33, 34, 35, 36, 37, 38]];
     const grouped = responses.map((responseTokens, i) => ({ ...contractSequences[i % 2]!, responseTokens }));
     const rng = Rng.fromSeed(12);
@@ -93,20 +94,25 @@ describe('onnx engine against the tfjs engine', () => {
       return { out, grads };
     };
     const expected = await run(await createTfjsEngine(options(0)));
-    const got = await run(await createOnnx(options(0)));
-    // The full view's groups pack 8 | 5+3 and 2+1 into three suffix rows where tfjs pads five; the masked view's rows share no prefix.
-    expect(got.out.tokens).toBe(expected.out.tokens - 2 * WIDTH);
     const plainColumns = geometry(tinyPolicyConfig).imageTokens + Math.max(...grouped.map((x) => x.promptTokens.length)) + WIDTH;
-    expect(got.out.tokens).toBeLessThan(terms.length * grouped.length * plainColumns);
-    got.out.terms.forEach((term, i) => expect(maxDifference(term.logp.data, expected.out.terms[i]!.logp.data)).toBeLessThanOrEqual(1e-5));
-    expect(maxDifference(got.out.terms[0]!.entropy!.data, expected.out.terms[0]!.entropy!.data)).toBeLessThanOrEqual(1e-5);
-    for (const [name, g] of expected.grads) {
-      const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
-      expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
+    // With packResponses the full view's groups pack 8 | 5+3 and 2+1 into three suffix rows where tfjs pads five; the masked view's rows share no prefix.
+    for (const [factory, saved] of [
+      [createOnnx, 0],
+      [createPackingOnnx, 2 * WIDTH],
+    ] as const) {
+      const got = await run(await factory(options(0)));
+      expect(got.out.tokens).toBe(expected.out.tokens - saved);
+      expect(got.out.tokens).toBeLessThan(terms.length * grouped.length * plainColumns);
+      got.out.terms.forEach((term, i) => expect(maxDifference(term.logp.data, expected.out.terms[i]!.logp.data)).toBeLessThanOrEqual(1e-5));
+      expect(maxDifference(got.out.terms[0]!.entropy!.data, expected.out.terms[0]!.entropy!.data)).toBeLessThanOrEqual(1e-5);
+      for (const [name, g] of expected.grads) {
+        const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
+        expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
+      }
     }
   });
 
-  it('agrees with tfjs on random groups of random response lengths, packed end to end (log-probs, entropies, gradients)', async () => {
+  it('agrees with tfjs on random groups of random response lengths, with packResponses (log-probs, entropies, gradients)', async () => {
     const batchArbitrary = fc.array(fc.record({ prompt: fc.integer({ min: 0, max: 3 }), length: fc.integer({ min: 0, max: WIDTH }), seed: fc.nat() }), { minLength: 2, maxLength: 12 });
     await fc.assert(
       fc.asyncProperty(batchArbitrary, async (rows) => {
@@ -122,7 +128,7 @@ describe('onnx engine against the tfjs engine', () => {
           return { out, grads };
         };
         const expected = await run(await createTfjsEngine(options(0)));
-        const got = await run(await createOnnx(options(0)));
+        const got = await run(await createPackingOnnx(options(0)));
         expect(got.out.tokens).toBeLessThanOrEqual(expected.out.tokens);
         expect(maxDifference(got.out.terms[0]!.logp.data, expected.out.terms[0]!.logp.data)).toBeLessThanOrEqual(1e-5);
         expect(maxDifference(got.out.terms[0]!.entropy!.data, expected.out.terms[0]!.entropy!.data)).toBeLessThanOrEqual(1e-5);

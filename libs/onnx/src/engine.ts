@@ -28,6 +28,8 @@ export const ONNX_ENGINE = 'onnx';
 export interface OnnxEngineOptions {
   /** onnxruntime's intra-op threads; default: `RLFLOW_ONNX_THREADS`, else the machine's core count. */
   readonly threads?: number;
+  /** Responses of a group laid end to end in suffix rows (ort-passes.ts `packResponses`); default false. */
+  readonly packResponses?: boolean;
 }
 
 const defaultThreads = (): number => {
@@ -41,7 +43,7 @@ export const onnxEngineFactory =
   async (options) => {
     const threads = engineOptions.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) return E.left(new StageError('engine.onnx', 'threads', null, 'out-of-range', `is ${threads}, expected a positive integer`));
-    const engine = await TfjsEngine.create(options, { engine: ONNX_ENGINE, passes: (config) => new OrtTeacherForcedPasses(config, { threads }) });
+    const engine = await TfjsEngine.create(options, { engine: ONNX_ENGINE, passes: (config) => new OrtTeacherForcedPasses(config, { threads, packResponses: engineOptions.packResponses === true }) });
     return E.map((e: TfjsEngine): Engine => e)(engine);
   };
 

@@ -27,7 +27,7 @@ describe('shapeBucket', () => {
 
 describe('OrtTeacherForcedPasses', () => {
   it('serves packed micro-batches of one bucket with one session, each row scored as when run alone', async () => {
-    const passes = new OrtTeacherForcedPasses(tinyPolicyConfig, { threads: 1 });
+    const passes = new OrtTeacherForcedPasses(tinyPolicyConfig, { threads: 1, packResponses: true });
     const weights = initialWeights(tinyPolicyConfig, 3);
     const width = 8;
     // 16 rows (step 2) in 4 groups, responses of 7 tokens but the first `short` rows' of 1, each sharing a 7's row.

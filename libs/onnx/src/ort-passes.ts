@@ -32,6 +32,11 @@ export interface OrtPassOptions {
   readonly threads: number;
   /** Sessions kept (distinct graph shapes); default 16. */
   readonly maxSessions?: number;
+  /**
+   * Lay a group's responses end to end in suffix rows (segment-packing.ts) instead of one padded
+   * row each; default false: fewer tokens, but not faster at rlflow's model sizes (docs/backends.md).
+   */
+  readonly packResponses?: boolean;
 }
 
 /**
@@ -82,7 +87,8 @@ export class OrtTeacherForcedPasses implements TeacherForcedPasses {
       const representatives = [...groups.representatives];
       while (representatives.length < shapeBucket(groups.representatives.length, batch)) representatives.push(groups.representatives[0]!);
       const layout = buildPackedLayout(this.config, picked, { groupOf: groups.groupOf, representatives }, width);
-      const packing = packSegments(layout, shapeBucket(packSegments(layout).rows, batch));
+      const shareRows = this.options.packResponses === true;
+      const packing = packSegments(layout, { shareRows, minRows: shapeBucket(packSegments(layout, { shareRows }).rows, batch) });
       const { prefix } = layout;
       const u = prefix.batch;
       const repFlags = rowFlags === undefined ? undefined : Uint8Array.from(representatives.flatMap((r) => Array.from(rowFlags.subarray(r * imageTokens, (r + 1) * imageTokens))));

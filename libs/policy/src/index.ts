@@ -29,7 +29,7 @@ export { paramSpecs, parameterCount, type ParamSpec } from './params.js';
 export { buildLayout, attentionBias, patchify, responseMask, type Layout, type LayoutInput } from './layout.js';
 export { initialWeights } from './params.js';
 export { buildPackedLayout, prefixGroups, sharesPrefixes, suffixAttentionBias, type PackedLayout, type PrefixGroups } from './shared-prefix.js';
-export { fromSlots, packSegments, segmentAttentionBias, toSlots, type SegmentPacking } from './segment-packing.js';
+export { fromSlots, packSegments, segmentAttentionBias, toSlots, type PackOptions, type SegmentPacking } from './segment-packing.js';
 export type { PromptInput, Generation, GenerateOptions } from './generate.js';
 export { defaultSamplingParams, samplingDistribution, sampleToken, type SamplingParams, type SampledToken } from './sampling.js';
 export { Policy, createPolicy, type LogProbs, type LogProbOptions, type PatchMasking } from './policy.js';

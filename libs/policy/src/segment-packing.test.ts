@@ -123,13 +123,27 @@ describe('packSegments', () => {
       { group: 1, length: 2 },
     ]);
     const packed = packSegments(layout);
-    const padded = packSegments(layout, 4);
+    const padded = packSegments(layout, { minRows: 4 });
     expect([packed.rows, padded.rows]).toEqual([2, 4]);
     expect(Array.from(padded.rowGroup)).toEqual([1, 0, 0, 0]);
     expect([...padded.rowOf, ...padded.startOf]).toEqual([...packed.rowOf, ...packed.startOf]);
     const values = Float32Array.from({ length: 24 }, (_, i) => i + 1);
     expect(Array.from(fromSlots(padded, toSlots(padded, values)))).toEqual([1, 2, 0, 0, 0, 0, 0, 0, 9, 10, 11, 12, 13, 14, 0, 0, 17, 18, 0, 0, 0, 0, 0, 0]);
     expect(Array.from(padded.slotIds.filter((_, i) => i % 4 >= 2))).toEqual(Array.from({ length: 16 }, () => PAD_ID));
+  });
+
+  it('gives each non-empty response a row of its own when rows are not shared', () => {
+    fc.assert(
+      fc.property(batchArbitrary, ({ width, rows }) => {
+        const layout = layoutOf(width, rows);
+        const packing = packSegments(layout, { shareRows: false });
+        const nonEmpty = layout.responseLengths.filter((n) => n > 0).length;
+        expect(packing.rows).toBe(Math.max(1, nonEmpty));
+        expect(packing.packsRows).toBe(false);
+        layout.responseLengths.forEach((n, b) => n > 0 && expect(packing.startOf[b]).toBe(0));
+        expect(new Set(layout.responseLengths.flatMap((n, b) => (n > 0 ? [packing.rowOf[b]] : []))).size).toBe(nonEmpty);
+      }),
+    );
   });
 
   it('keeps one empty row when no response has a token', () => {

@@ -43,11 +43,17 @@ export interface SegmentPacking {
   readonly packsRows: boolean;
 }
 
-/**
- * The packing of a packed layout's responses (rules above), with at least `minRows` rows
- * (empty rows of group 0 added at the end; an engine rounds R up so that few graph shapes occur).
- */
-export const packSegments = (layout: PackedLayout, minRows = 1): SegmentPacking => {
+export interface PackOptions {
+  /** At least this many rows: empty rows of group 0 are added at the end (an engine rounds R up so that few graph shapes occur). Default 1. */
+  readonly minRows?: number;
+  /** Share rows between a group's responses (default true); false: one row per non-empty response, in the same order rules. */
+  readonly shareRows?: boolean;
+}
+
+/** The packing of a packed layout's responses (rules above). */
+export const packSegments = (layout: PackedLayout, options: PackOptions = {}): SegmentPacking => {
+  const minRows = options.minRows ?? 1;
+  const shareRows = options.shareRows ?? true;
   const { batch, responseWidth: width, responseLengths, groups } = layout;
   const order = Array.from({ length: batch }, (_, b) => b).sort((a, b) => responseLengths[b]! - responseLengths[a]! || a - b);
   const rowGroup: number[] = [];
@@ -60,7 +66,7 @@ export const packSegments = (layout: PackedLayout, minRows = 1): SegmentPacking 
     if (length === 0) continue;
     const group = groups.groupOf[b]!;
     const candidates = rowsOfGroup.get(group) ?? [];
-    let row = candidates.find((r) => used[r]! + length <= width);
+    let row = shareRows ? candidates.find((r) => used[r]! + length <= width) : undefined;
     if (row === undefined) {
       row = rowGroup.length;
       rowGroup.push(group);

@@ -6,16 +6,20 @@
  * `rlflow bench anchor [--runs N] [--engine E]` (`npm run bench:anchor`): that RL step and
  * tools/torch_rl_step.py alternately, with the ratios and their ranges (tools/src/bench-anchor.ts);
  * `rlflow bench stages [--json FILE]`: grpo → aaac → ppo over a 1M-token batch, plain and tensor
- * forms (tools/src/bench-stages.ts). `npm run bench` runs the first.
+ * forms (tools/src/bench-stages.ts); `rlflow bench --workload packing [--repeats N] [--json FILE]`:
+ * the onnx engine's updates with responses padded or packed end to end (tools/src/bench-packing.ts).
+ * `npm run bench` runs the first.
  */
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, isBackendChoice } from '@rlflow/policy';
-import { onnxMatmulGflops, runAnchorBench, runModelBench, runRlStepBench, runStagesBench, tfjsMeasures } from '@rlflow/tools';
+import { BACKEND_CHOICES, defaultPolicyConfig, isBackendChoice } from '@rlflow/policy';
+import { onnxMatmulGflops, runAnchorBench, runModelBench, runPackingBench, runRlStepBench, runStagesBench, tfjsMeasures } from '@rlflow/tools';
+import { unwrap } from '@rlflow/core';
+import { DEMO_POLICY_CONFIG } from '../sft/index.js';
 import { ENGINE_NAMES, isEngineName, loadEngineFactory } from '../engines.js';
 import { UsageError } from '../main.js';
 import { commandDescription, type RegisterCommand } from './index.js';
 
-export const WORKLOADS = ['model', 'rl-step'] as const;
+export const WORKLOADS = ['model', 'rl-step', 'packing'] as const;
 
 
 export const registerBench: RegisterCommand = (program: Command) => {
@@ -26,7 +30,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .option('--workload <name>', `with "model": ${WORKLOADS.join(' or ')}`, 'model')
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--engine <name>', `rl-step: the engine measured, one of ${ENGINE_NAMES.join(', ')}`, 'tfjs')
-    .option('--repeats <n>', 'rl-step, anchor: timed RL steps after one untimed', '3')
+    .option('--repeats <n>', 'rl-step, anchor: timed RL steps after one untimed; packing: timed passes of each side', '3')
     .option('--runs <n>', 'anchor: alternating runs of the two sides', '3')
     .option('--threads <n>', 'anchor: threads of each side (wasm threads, torch.set_num_threads)', '2')
     .option('--json <file>', 'also write the figures as JSON')
@@ -54,6 +58,18 @@ export const registerBench: RegisterCommand = (program: Command) => {
           ...(await tfjsMeasures(flags.backend)),
           // The onnx engine trains on onnxruntime: its peak is onnxruntime's matmul, not TensorFlow.js's.
           ...(flags.engine === 'onnx' ? { matmulGflops: onnxMatmulGflops } : {}),
+          ...json,
+        });
+      } else if (flags.workload === 'packing') {
+        const { device } = await tfjsMeasures(flags.backend);
+        const { onnxEngineFactory } = await import('@rlflow/onnx');
+        await runPackingBench({
+          engine: async (packResponses, model) => unwrap(await onnxEngineFactory({ packResponses })({ init: { kind: 'seed', seed: 0 }, model, reference: false, tokenBudget: 8192, ...(device === undefined ? {} : { device }) })),
+          models: [
+            ['demo', DEMO_POLICY_CONFIG],
+            ['default', defaultPolicyConfig],
+          ],
+          repeats: positive('repeats', flags.repeats),
           ...json,
         });
       } else throw new UsageError(`--workload ${JSON.stringify(flags.workload)}: expected one of ${WORKLOADS.join(', ')}`);
