@@ -18,7 +18,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .option('--steps <n>', 'RL steps', String(DEMO_STEPS))
     .option('--seed <s>', 'seed', '1')
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, 'auto')
-    .option('--engine <name>', `a local engine or auto, one of ${DEMO_ENGINES.join(', ')} (default tfjs: the engine the demo's figures were measured on)`, 'tfjs')
+    .option('--engine <name>', `a local engine or auto, one of ${DEMO_ENGINES.join(', ')} (auto: onnx where it loads, else tfjs, and the log says which)`, 'auto')
     .action(async (flags: { out: string; steps: string; seed: string; backend: string; engine: string }) => {
       const engine = flags.engine;
       if (engine !== 'auto' && !isLocalEngineName(engine)) throw new UsageError(`--engine ${JSON.stringify(engine)}: expected one of ${DEMO_ENGINES.join(', ')}`);

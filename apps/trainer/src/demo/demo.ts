@@ -25,7 +25,7 @@ export interface DemoOptions {
   readonly steps: number;
   readonly seed: number;
   readonly backend: string;
-  /** The engine of the warm start, the run and the evaluations (default tfjs, the engine the demo's figures were measured on). */
+  /** The engine of the warm start, the run and the evaluations (default auto: onnx where it loads, else tfjs; chosen on validation, docs/presets.md). */
   readonly engine?: EngineChoice;
   readonly log: (line: string) => void;
   /** The warm start's configuration (default: `demoSftConfig()`). */
@@ -141,7 +141,7 @@ const withTrailingMean = (series: PlotSeries): PlotSeries[] => [series, trailing
 export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
   const began = performance.now();
   const { log } = options;
-  const { name: engine, factory, reason } = await chooseEngine(options.engine ?? 'tfjs');
+  const { name: engine, factory, reason } = await chooseEngine(options.engine ?? 'auto');
   log(`engine: ${reason}`);
   const sft = await ensureSftCheckpoint({
     config: options.sft ?? demoSftConfig(),
