@@ -3,8 +3,9 @@
  * one micro-batch of rows → logp[b,t] (and H[b,t]) masked to the response, and, with weights w
  * (and u), the gradient ∇θ [ Σ w·logp + Σ u·H ] per parameter (policy-graph.ts). Rows that
  * share image and prompt (and blackened patches) are packed, each prefix computed once
- * (shared-prefix.ts), exactly when the tfjs engine packs them, and a group's responses are laid
- * end to end in suffix rows of T columns instead of one padded row each (segment-packing.ts). One
+ * (shared-prefix.ts), exactly when the tfjs engine packs them; each response gets a suffix row
+ * of T columns, or with `packResponses` a group's responses are laid end to end in shared rows
+ * (segment-packing.ts), and a packed batch's shape is rounded up to a bucket (`shapeBucket`). One
  * InferenceSession per graph shape (batch, prompt width, response width, entropy, backward) is
  * kept, the least recently used dropped beyond `maxSessions`. Parameters are fed as inputs on
  * every run, so sessions never change when the weights do.

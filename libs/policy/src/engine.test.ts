@@ -128,7 +128,8 @@ describe('training', () => {
     const objective = () => tf.tidy(() => tf.sum(teacherForcedRows(params, config, sequences, [0, 1, 2], 4, undefined).logp).dataSync()[0]!);
     for (const name of [...params.keys()].filter((_, i) => i % 5 === 0).slice(0, 4)) {
       const variable = params.get(name)!;
-      const { grads } = tf.variableGrads(() => tf.sum(teacherForcedRows(params, config, sequences, [0, 1, 2], 4, undefined).logp) as tf.Scalar, [variable]);
+      const { value, grads } = tf.variableGrads(() => tf.sum(teacherForcedRows(params, config, sequences, [0, 1, 2], 4, undefined).logp) as tf.Scalar, [variable]);
+      value.dispose();
       const g = grads[variable.name]!.dataSync();
       const values = Float32Array.from(variable.dataSync());
       const index = values.length >> 1;
@@ -136,11 +137,11 @@ describe('training', () => {
       const at = (delta: number): number => {
         const moved = Float32Array.from(values);
         moved[index] = values[index]! + delta;
-        variable.assign(tf.tensor(moved, variable.shape));
+        tf.tidy(() => variable.assign(tf.tensor(moved, variable.shape)));
         return objective();
       };
       const numeric = (at(h) - at(-h)) / (2 * h);
-      variable.assign(tf.tensor(values, variable.shape));
+      tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
       Object.values(grads).forEach((t) => t.dispose());
       expect(Math.abs(numeric - g[index]!), `${name}[${index}]: autodiff ${g[index]}, finite difference ${numeric}`).toBeLessThan(2e-2 + 5e-2 * Math.abs(numeric));
     }
