@@ -168,15 +168,17 @@ describe('onnx engine against the tfjs engine', () => {
     }
   });
 
-  it('gives the same results bit for bit on repeated runs with a fixed thread count', async () => {
-    const run = async () => {
-      const engine = unwrap(await createOnnx(options(0)));
+  it('gives the same results bit for bit on repeated runs with a fixed thread count, with or without the memory arena', async () => {
+    const run = async (factory = createOnnx) => {
+      const engine = unwrap(await factory(options(0)));
       const out = unwrap(await engine.forwardBackward({ sequences, responseWidth: WIDTH, terms: [{ view: { kind: 'full' }, logpWeights: weights(4, 1) }] }));
       const step = unwrap(await engine.optimStep(contractFixtures('cpu').optimizer));
       const after = unwrap(await engine.forward({ sequences, responseWidth: WIDTH }));
       await engine.dispose();
       return { surrogate: out.surrogate, step, logp: Array.from(after.logp.data) };
     };
-    expect(await run()).toEqual(await run());
+    const first = await run();
+    expect(await run()).toEqual(first);
+    expect(await run(onnxEngineFactory({ threads: 2, memoryArena: false }))).toEqual(first);
   });
 });

@@ -30,6 +30,8 @@ export interface OnnxEngineOptions {
   readonly threads?: number;
   /** Responses of a group laid end to end in suffix rows (ort-passes.ts `packResponses`); default false. */
   readonly packResponses?: boolean;
+  /** onnxruntime's CPU memory arena (faster, more memory); default: off when `RLFLOW_ONNX_MEMORY_ARENA=0`, else on. */
+  readonly memoryArena?: boolean;
 }
 
 const defaultThreads = (): number => {
@@ -43,7 +45,7 @@ export const onnxEngineFactory =
   async (options) => {
     const threads = engineOptions.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) return E.left(new StageError('engine.onnx', 'threads', null, 'out-of-range', `is ${threads}, expected a positive integer`));
-    const engine = await TfjsEngine.create(options, { engine: ONNX_ENGINE, passes: (config) => new OrtTeacherForcedPasses(config, { threads, packResponses: engineOptions.packResponses === true }) });
+    const engine = await TfjsEngine.create(options, { engine: ONNX_ENGINE, passes: (config) => new OrtTeacherForcedPasses(config, { threads, packResponses: engineOptions.packResponses === true, memoryArena: engineOptions.memoryArena ?? process.env['RLFLOW_ONNX_MEMORY_ARENA'] !== '0' }) });
     return E.map((e: TfjsEngine): Engine => e)(engine);
   };
 
