@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { matrix, Rng, unwrap, type Matrix } from '@rlflow/core';
-import type { Engine, EngineOptions, WeightedTerm } from '@rlflow/engine';
+import type { Engine, EngineOptions, SequenceInput, WeightedTerm } from '@rlflow/engine';
 import { describeEngineContract } from '@rlflow/engine/testing';
 import { createTfjsEngine, geometry, initBackend, TfjsEngine, tinyPolicyConfig } from '@rlflow/policy';
 import { CONTRACT_WIDTH, contractFixtures, contractSequences } from '@rlflow/policy/engine/contract-fixtures';
@@ -40,6 +40,23 @@ const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return worst;
 };
 
+/** forwardBackward of `terms` over `sequences` on a fresh engine, its result and accumulated gradients; the engine is disposed. */
+const backwardOnce = async (engine: Awaited<ReturnType<typeof createTfjsEngine>>, sequences: readonly SequenceInput[], terms: readonly WeightedTerm[]) => {
+  const e = unwrap(engine) as TfjsEngine;
+  const out = unwrap(await e.forwardBackward({ sequences, responseWidth: WIDTH, terms }));
+  const grads = await e.accumulatedGradients();
+  await e.dispose();
+  return { out, grads };
+};
+
+/** Every parameter's gradient within 1e-4 of its largest |tfjs gradient|. */
+const expectGradientsClose = (got: ReadonlyMap<string, Float32Array>, expected: ReadonlyMap<string, Float32Array>): void => {
+  for (const [name, g] of expected) {
+    const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
+    expect(maxDifference(got.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
+  }
+};
+
 describe('onnx engine against the tfjs engine', () => {
   it('scores like tfjs: log-probs and entropies, full and masked view, policy and reference (≤ 1e-5)', async () => {
     const onnx = unwrap(await createOnnx(options(0)));
@@ -60,21 +77,8 @@ describe('onnx engine against the tfjs engine', () => {
       { view: { kind: 'full' }, logpWeights: weights(1, 1), entropyWeights: weights(2, 0.5) },
       { view: { kind: 'masked', probability: 0.4, seed: 9 }, logpWeights: weights(3, 1) },
     ];
-    const gradients = async (engine: Awaited<ReturnType<typeof createTfjsEngine>>): Promise<Map<string, Float32Array>> => {
-      const e = unwrap(engine) as TfjsEngine;
-      unwrap(await e.forwardBackward({ sequences, responseWidth: WIDTH, terms }));
-      const g = await e.accumulatedGradients();
-      await e.dispose();
-      return g;
-    };
-    const expected = await gradients(await createTfjsEngine(options(0)));
-    for (const budget of [0, 70]) {
-      const got = await gradients(await createOnnx(options(budget)));
-      for (const [name, g] of expected) {
-        const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
-        expect(maxDifference(got.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
-      }
-    }
+    const expected = await backwardOnce(await createTfjsEngine(options(0)), sequences, terms);
+    for (const budget of [0, 70]) expectGradientsClose((await backwardOnce(await createOnnx(options(budget)), sequences, terms)).grads, expected.grads);
   });
 
   it('packs rows that share image and prompt (each prefix once; with packResponses, responses end to end) and still agrees with tfjs, log-probs and gradients', async () => {
@@ -86,29 +90,19 @@ describe('onnx engine against the tfjs engine', () => {
       { view: { kind: 'full' }, logpWeights: w, entropyWeights: w },
       { view: { kind: 'masked', probability: 0.5, seed: 4 }, logpWeights: w },
     ];
-    const run = async (engine: Awaited<ReturnType<typeof createTfjsEngine>>) => {
-      const e = unwrap(engine) as TfjsEngine;
-      const out = unwrap(await e.forwardBackward({ sequences: grouped, responseWidth: WIDTH, terms }));
-      const grads = await e.accumulatedGradients();
-      await e.dispose();
-      return { out, grads };
-    };
-    const expected = await run(await createTfjsEngine(options(0)));
+    const expected = await backwardOnce(await createTfjsEngine(options(0)), grouped, terms);
     const plainColumns = geometry(tinyPolicyConfig).imageTokens + Math.max(...grouped.map((x) => x.promptTokens.length)) + WIDTH;
     // With packResponses the full view's groups pack 8 | 5+3 and 2+1 into three suffix rows where tfjs pads five; the masked view's rows share no prefix.
     for (const [factory, saved] of [
       [createOnnx, 0],
       [createPackingOnnx, 2 * WIDTH],
     ] as const) {
-      const got = await run(await factory(options(0)));
+      const got = await backwardOnce(await factory(options(0)), grouped, terms);
       expect(got.out.tokens).toBe(expected.out.tokens - saved);
       expect(got.out.tokens).toBeLessThan(terms.length * grouped.length * plainColumns);
       got.out.terms.forEach((term, i) => expect(maxDifference(term.logp.data, expected.out.terms[i]!.logp.data)).toBeLessThanOrEqual(1e-5));
       expect(maxDifference(got.out.terms[0]!.entropy!.data, expected.out.terms[0]!.entropy!.data)).toBeLessThanOrEqual(1e-5);
-      for (const [name, g] of expected.grads) {
-        const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
-        expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
-      }
+      expectGradientsClose(got.grads, expected.grads);
     }
   });
 
@@ -120,22 +114,12 @@ describe('onnx engine against the tfjs engine', () => {
         const rng = Rng.fromSeed(rows.length);
         const w = matrix(batch.length, WIDTH, Float64Array.from({ length: batch.length * WIDTH }, () => 2 * rng.next() - 1));
         const terms: WeightedTerm[] = [{ view: { kind: 'full' }, logpWeights: w, entropyWeights: w }];
-        const run = async (engine: Awaited<ReturnType<typeof createTfjsEngine>>) => {
-          const e = unwrap(engine) as TfjsEngine;
-          const out = unwrap(await e.forwardBackward({ sequences: batch, responseWidth: WIDTH, terms }));
-          const grads = await e.accumulatedGradients();
-          await e.dispose();
-          return { out, grads };
-        };
-        const expected = await run(await createTfjsEngine(options(0)));
-        const got = await run(await createPackingOnnx(options(0)));
+        const expected = await backwardOnce(await createTfjsEngine(options(0)), batch, terms);
+        const got = await backwardOnce(await createPackingOnnx(options(0)), batch, terms);
         expect(got.out.tokens).toBeLessThanOrEqual(expected.out.tokens);
         expect(maxDifference(got.out.terms[0]!.logp.data, expected.out.terms[0]!.logp.data)).toBeLessThanOrEqual(1e-5);
         expect(maxDifference(got.out.terms[0]!.entropy!.data, expected.out.terms[0]!.entropy!.data)).toBeLessThanOrEqual(1e-5);
-        for (const [name, g] of expected.grads) {
-          const scale = Math.max(1e-3, ...Array.from(g, Math.abs));
-          expect(maxDifference(got.grads.get(name)!, g) / scale, name).toBeLessThanOrEqual(1e-4);
-        }
+        expectGradientsClose(got.grads, expected.grads);
       }),
       { numRuns: 6, seed: 10 },
     );
