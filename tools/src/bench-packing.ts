@@ -11,7 +11,8 @@
  *   mini-batches the trainer's plan (libs/engine planUpdates: rows shuffled, then cut) with 4
  *                mini-batches (the demo's) and with 1 (every preset's default)
  *   models       the demo's (d_model 64, 2 decoder layers) and the default one
- *   one pass     `forwardBackward` of every mini-batch of the plan (micro-batch budget 8192 tokens)
+ *   one pass     `forwardBackward` of every mini-batch of the plan (the CLI's engines: the trainer's
+ *                default micro-batch budget, 8192 tokens)
  *
  * One untimed pass of each engine first, so both hold their sessions (session creation is the
  * shape buckets' lever, not this one); then `repeats` timed passes of each, alternating. Each

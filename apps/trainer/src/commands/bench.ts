@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { BACKEND_CHOICES, defaultPolicyConfig, isBackendChoice } from '@rlflow/policy';
 import { onnxMatmulGflops, runAnchorBench, runModelBench, runPackingBench, runRlStepBench, runStagesBench, tfjsMeasures } from '@rlflow/tools';
 import { unwrap } from '@rlflow/core';
+import { DEFAULT_CONFIG } from '../config/index.js';
 import { DEMO_POLICY_CONFIG } from '../sft/index.js';
 import { ENGINE_NAMES, isEngineName, loadEngineFactory } from '../engines.js';
 import { UsageError } from '../main.js';
@@ -64,7 +65,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
         const { device } = await tfjsMeasures(flags.backend);
         const { onnxEngineFactory } = await import('@rlflow/onnx');
         await runPackingBench({
-          engine: async (packResponses, model) => unwrap(await onnxEngineFactory({ packResponses })({ init: { kind: 'seed', seed: 0 }, model, reference: false, tokenBudget: 8192, ...(device === undefined ? {} : { device }) })),
+          engine: async (packResponses, model) => unwrap(await onnxEngineFactory({ packResponses })({ init: { kind: 'seed', seed: 0 }, model, reference: false, tokenBudget: DEFAULT_CONFIG.optimizer.microBatchTokens, ...(device === undefined ? {} : { device }) })),
           models: [
             ['demo', DEMO_POLICY_CONFIG],
             ['default', defaultPolicyConfig],
