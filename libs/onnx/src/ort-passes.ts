@@ -91,10 +91,10 @@ export class OrtTeacherForcedPasses implements TeacherForcedPasses {
     if (packed) {
       // Extra prefixes repeat the first; no row reads them.
       const representatives = [...groups.representatives];
-      while (representatives.length < shapeBucket(groups.representatives.length, batch)) representatives.push(groups.representatives[0]!);
+      const prefixes = shapeBucket(groups.representatives.length, batch);
+      while (representatives.length < prefixes) representatives.push(groups.representatives[0]!);
       const layout = buildPackedLayout(this.config, picked, { groupOf: groups.groupOf, representatives }, width);
-      const shareRows = this.options.packResponses === true;
-      const packing = packSegments(layout, { shareRows, minRows: shapeBucket(packSegments(layout, { shareRows }).rows, batch) });
+      const packing = packSegments(layout, { shareRows: this.options.packResponses === true, roundRows: (rows) => shapeBucket(rows, batch) });
       const { prefix } = layout;
       const u = prefix.batch;
       const repFlags = rowFlags === undefined ? undefined : Uint8Array.from(representatives.flatMap((r) => Array.from(rowFlags.subarray(r * imageTokens, (r + 1) * imageTokens))));

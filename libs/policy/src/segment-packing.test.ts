@@ -116,14 +116,14 @@ describe('packSegments', () => {
     expect(packing.packsRows).toBe(true);
   });
 
-  it('adds empty rows of group 0 up to the minimum asked, leaving the others as they were', () => {
+  it('adds empty rows of group 0 up to the rounded row count, leaving the others as they were', () => {
     const layout = layoutOf(8, [
       { group: 2, length: 2 },
       { group: 1, length: 6 },
       { group: 1, length: 2 },
     ]);
     const packed = packSegments(layout);
-    const padded = packSegments(layout, { minRows: 4 });
+    const padded = packSegments(layout, { roundRows: (rows) => Math.max(rows, 4) });
     expect([packed.rows, padded.rows]).toEqual([2, 4]);
     expect(Array.from(padded.rowGroup)).toEqual([1, 0, 0, 0]);
     expect([...padded.rowOf, ...padded.startOf]).toEqual([...packed.rowOf, ...packed.startOf]);

@@ -15,7 +15,7 @@
  *
  * Packing only moves slots, so every log-prob and gradient equals the unpacked layout's up to
  * float rounding. Empty responses take no slot; a batch of them keeps one empty row, and rows
- * added to reach a minimum count are empty (their slots see only the prefix of group 0).
+ * added by rounding R up are empty (their slots see only the prefix of group 0).
  */
 import { MASKED_SCORE } from './layout.js';
 import type { PackedLayout } from './shared-prefix.js';
@@ -44,15 +44,14 @@ export interface SegmentPacking {
 }
 
 export interface PackOptions {
-  /** At least this many rows: empty rows of group 0 are added at the end (an engine rounds R up so that few graph shapes occur). Default 1. */
-  readonly minRows?: number;
+  /** The rows laid out for R packed ones (at least R; empty rows of group 0 fill the rest): an engine rounds R up so that few graph shapes occur. Default: R. */
+  readonly roundRows?: (rows: number) => number;
   /** Share rows between a group's responses (default true); false: one row per non-empty response, in the same order rules. */
   readonly shareRows?: boolean;
 }
 
 /** The packing of a packed layout's responses (rules above). */
 export const packSegments = (layout: PackedLayout, options: PackOptions = {}): SegmentPacking => {
-  const minRows = options.minRows ?? 1;
   const shareRows = options.shareRows ?? true;
   const { batch, responseWidth: width, responseLengths, groups } = layout;
   const order = Array.from({ length: batch }, (_, b) => b).sort((a, b) => responseLengths[b]! - responseLengths[a]! || a - b);
@@ -78,7 +77,8 @@ export const packSegments = (layout: PackedLayout, options: PackOptions = {}): S
     startOf[b] = used[row]!;
     used[row] = used[row]! + length;
   }
-  while (rowGroup.length < Math.max(1, minRows)) rowGroup.push(0);
+  const laidOut = Math.max(1, rowGroup.length, options.roundRows?.(rowGroup.length) ?? 0);
+  while (rowGroup.length < laidOut) rowGroup.push(0);
   const rows = rowGroup.length;
   const slotIds = new Int32Array(width * rows).fill(PAD_ID);
   const slotPositions = new Int32Array(width * rows);
